@@ -1,0 +1,119 @@
+# mmshare -- build, test, install. Sources are picked up by wildcard: a new backend, tool command
+# or test file is one new file and nothing here.
+
+PREFIX   ?= /usr/local
+SANITIZE ?= 0
+CC       ?= cc
+
+ifeq ($(SANITIZE),1)
+BUILD    ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else
+BUILD    ?= build
+SANFLAGS :=
+endif
+
+CPPFLAGS += -Iinclude -Ibackends -Ilib -D_GNU_SOURCE $(EXTRA_CPPFLAGS)
+CFLAGS   += -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS)
+LIBS     := -ltpl -lpthread
+TOOL_LIBS := -ljson-c
+TEST_LIBS = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+LIB_SRC   := $(wildcard backends/*.c) $(wildcard lib/*.c)
+TOOL_MAIN := harness/mmshare.c
+TOOL_SRC  := $(filter-out $(TOOL_MAIN),$(wildcard harness/*.c))
+TEST_SRC  := $(wildcard tests/test_*.c)
+PEER_SRC  := $(wildcard tests/peers/*.c)
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ  := $(TOOL_MAIN:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+PEERS     := $(PEER_SRC:tests/peers/%.c=$(BUILD)/tests/%)
+DEPFILES  := $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+
+# Debian packages each job needs; `make` installs the missing ones when run as root.
+BUILD_PKGS := libtpl-dev libxxhash-dev libcriterion-dev libjson-c-dev pkg-config
+BENCH_PKGS := hyperfine python3-matplotlib valgrind
+
+.PHONY: all deps bench-deps test install clean demo
+all: $(BUILD)/libmmshare.a $(BUILD)/libmmshare.so $(BUILD)/mmshare
+
+# ensure_pkgs LIST: install what dpkg does not have, or print the exact command and stop.
+define ensure_pkgs
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "mmshare: installing Debian packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null) || \
+	      { echo "mmshare: could not install; run: apt-get install -y$$missing" >&2; exit 1; }; \
+	  else \
+	    echo "mmshare: missing Debian packages; run: sudo apt-get install -y$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+endef
+
+deps: $(BUILD)/.deps
+$(BUILD)/.deps:
+	$(call ensure_pkgs,$(BUILD_PKGS))
+	@mkdir -p $(@D) && touch $@
+
+bench-deps: $(BUILD)/.bench-deps
+$(BUILD)/.bench-deps:
+	$(call ensure_pkgs,$(BENCH_PKGS))
+	@mkdir -p $(@D) && touch $@
+
+$(BUILD)/obj/%.o: %.c | $(BUILD)/.deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libmmshare.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libmmshare.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libmmshare.so.1 $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The tool's commands live in libharness.a, so the tests can call them too.
+$(BUILD)/libharness.a: $(TOOL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/mmshare: $(MAIN_OBJ) $(BUILD)/libharness.a $(BUILD)/libmmshare.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TOOL_LIBS) -lm
+
+$(BUILD)/tests/mms_tests: $(TEST_OBJ) $(BUILD)/libharness.a $(BUILD)/libmmshare.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS) $(TOOL_LIBS) -lm
+
+$(BUILD)/tests/%: tests/peers/%.c $(BUILD)/libmmshare.a | $(BUILD)/.deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmmshare.a $(LIBS)
+
+# The tests find the peer programs and the tool through MMS_BUILD.
+test: all $(BUILD)/tests/mms_tests $(PEERS)
+	MMS_BUILD=$(BUILD) $(BUILD)/tests/mms_tests --jobs 2
+
+demo: all
+	$(BUILD)/mmshare demo
+
+mmshare.pc: Makefile
+	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: mmshare\nDescription: share one value among forked processes (set/get/lock)\nVersion: 0.1.0\nLibs: -L$${libdir} -lmmshare\nLibs.private: -ltpl -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
+
+install: all mmshare.pc
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(BUILD)/libmmshare.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libmmshare.so $(DESTDIR)$(PREFIX)/lib/libmmshare.so.1
+	ln -sf libmmshare.so.1 $(DESTDIR)$(PREFIX)/lib/libmmshare.so
+	install -m 644 include/mmshare.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(BUILD)/mmshare $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 mmshare.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	@rm -f mmshare.pc
+
+clean:
+	rm -rf build mmshare.pc
+
+-include $(DEPFILES)

@@ -1,0 +1,268 @@
+/* area.c -- create, attach and check the shared area; the lock-based value protocol. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "mmshare.h"
+#include "backend.h"
+
+#define SEALS_WANTED (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+static size_t round_up(size_t n, size_t to)
+{
+	return (n + to - 1) / to * to;
+}
+
+static size_t slot_stride(size_t size)
+{
+	return round_up(sizeof(struct mms_slot) + round_up(size, 8), MMS_CACHELINE);
+}
+
+size_t mms_area_map_len(size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return round_up(sizeof(struct mms_header) + 2 * slot_stride(size), page);
+}
+
+uint64_t mms_value_hash(const void *data, size_t len)
+{
+	return XXH3_64bits_withSeed(data, len, len);
+}
+
+/* Binding the generation into the check keeps a stale slot from passing as the current one. */
+uint64_t mms_value_check(uint64_t hash, uint64_t gen)
+{
+	return hash ^ (gen * 0x9e3779b97f4a7c15ULL);
+}
+
+static uint64_t header_check(const struct mms_header *h)
+{
+	return XXH3_64bits(h, offsetof(struct mms_header, check));
+}
+
+static void header_fill(struct mms_area *a, const char *backend)
+{
+	struct mms_header *h = a->hdr;
+
+	h->magic = MMS_MAGIC;
+	h->version = MMS_VERSION;
+	h->header_size = sizeof(*h);
+	h->size = a->size;
+	h->map_len = a->map_len;
+	strncpy(h->backend, backend, sizeof(h->backend) - 1);
+	h->check = header_check(h);
+	h->gen = MMS_GEN_EMPTY;
+}
+
+static int memfd_open(size_t len)
+{
+	int fd = memfd_create("mmshare", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)len) < 0 || fcntl(fd, F_ADD_SEALS, SEALS_WANTED) < 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static int map_area(struct mms_area *a)
+{
+	int flags = a->fd < 0 ? MAP_SHARED | MAP_ANONYMOUS : MAP_SHARED;
+	void *p = mmap(NULL, a->map_len, PROT_READ | PROT_WRITE, flags, a->fd, 0);
+
+	if (p == MAP_FAILED)
+		return MMS_ESYS;
+	a->hdr = p;
+	return 0;
+}
+
+/* Map a fresh area of the given size for backend be and let it set up its lock. */
+int mms_area_create(struct mms_area *a, const struct mms_backend *be, size_t size)
+{
+	int err;
+
+	a->be = be;
+	a->size = size;
+	a->map_len = mms_area_map_len(size);
+	a->slot_stride = slot_stride(size);
+	a->fd = -1;
+	if (be->storage == MMS_STORE_MEMFD) {
+		a->fd = memfd_open(a->map_len);
+		if (a->fd < 0)
+			return MMS_ESYS;
+	}
+	err = map_area(a);
+	if (err)
+		goto close_fd;
+	header_fill(a, be->name);
+	err = be->init(a);
+	if (err)
+		goto unmap;
+	return 0;
+unmap:
+	munmap(a->hdr, a->map_len);
+close_fd:
+	if (a->fd >= 0)
+		close(a->fd);
+	return err;
+}
+
+static int header_valid(const struct mms_header *h, size_t file_len)
+{
+	return h->magic == MMS_MAGIC && h->version == MMS_VERSION &&
+	       h->header_size == sizeof(*h) && h->check == header_check(h) &&
+	       h->size >= 1 && h->size <= MMS_MAX_SIZE &&
+	       h->map_len == file_len && h->map_len == mms_area_map_len(h->size) &&
+	       memchr(h->backend, '\0', sizeof(h->backend)) != NULL;
+}
+
+/* Size and seals must be right before we map: a peer could otherwise shrink the file (SIGBUS). */
+static int fd_acceptable(int fd, size_t *len)
+{
+	struct stat st;
+	int seals;
+
+	if (fstat(fd, &st) < 0)
+		return MMS_EINVAL;
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size < sizeof(struct mms_header) ||
+	    (uint64_t)st.st_size > 2 * MMS_MAX_SIZE + (1u << 20))
+		return MMS_EINVAL;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (seals & SEALS_WANTED) != SEALS_WANTED)
+		return MMS_EINVAL;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+/* Map an area another process created in a sealed memfd, after checking that it is one. */
+int mms_area_attach(struct mms_area *a, int fd)
+{
+	struct mms_header copy;
+	const struct mms_backend *be;
+	size_t len;
+	int err = fd_acceptable(fd, &len);
+
+	if (err)
+		return err;
+	a->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (a->fd < 0)
+		return MMS_ESYS;
+	a->map_len = len;
+	err = map_area(a);
+	if (err)
+		goto close_fd;
+	memcpy(&copy, a->hdr, sizeof(copy));
+	err = MMS_EINVAL;
+	if (!header_valid(&copy, len))
+		goto unmap;
+	be = mms_backend_find(copy.backend);
+	if (!be || !(be->caps & MMS_CAP_EXPORT_FD))
+		goto unmap;
+	a->be = be;
+	a->size = copy.size;
+	a->slot_stride = slot_stride(copy.size);
+	a->mutex_kind = mms_rmutex_kind_expected();
+	return 0;
+unmap:
+	munmap(a->hdr, a->map_len);
+close_fd:
+	close(a->fd);
+	return err;
+}
+
+void mms_area_destroy(struct mms_area *a)
+{
+	munmap(a->hdr, a->map_len);
+	if (a->fd >= 0)
+		close(a->fd);
+}
+
+/* Copy the current value out; the caller holds the lock, so plain loads suffice. */
+static int read_current(struct mms_area *a, void *buf, size_t cap, size_t *len,
+			uint64_t *gen, uint64_t *check)
+{
+	uint64_t g = __atomic_load_n(&a->hdr->gen, __ATOMIC_ACQUIRE);
+	struct mms_slot *s;
+
+	if (g == MMS_GEN_EMPTY)
+		return MMS_EEMPTY;
+	if (g < MMS_GEN_EMPTY)
+		return MMS_ECORRUPT;
+	s = mms_slot_at(a, g);
+	if (s->gen != g || s->len > a->size)
+		return MMS_ECORRUPT;
+	*len = s->len;
+	if (s->len > cap)
+		return MMS_ESHORT;
+	memcpy(buf, s->data, s->len);
+	*gen = g;
+	*check = s->check;
+	return 0;
+}
+
+int mms_area_get_locked(struct mms_area *a, void *buf, size_t cap, size_t *len, int held)
+{
+	uint64_t gen = 0, check = 0;
+	int err;
+
+	if (!held) {
+		err = a->be->lock(a, MMS_LOCK_SHARED);
+		if (err)
+			return err;
+	}
+	err = read_current(a, buf, cap, len, &gen, &check);
+	if (!held)
+		a->be->unlock(a, MMS_LOCK_SHARED);
+	if (err)
+		return err;
+	if (mms_value_check(mms_value_hash(buf, *len), gen) != check)
+		return MMS_ECORRUPT;
+	return 0;
+}
+
+/*
+ * Write into the slot that does not hold the current value, then publish it with one release
+ * store: a writer killed at any instant leaves the current value whole.
+ */
+static void write_next(struct mms_area *a, const void *data, size_t len, uint64_t hash)
+{
+	uint64_t g = __atomic_load_n(&a->hdr->gen, __ATOMIC_RELAXED);
+	struct mms_slot *s;
+
+	if (g < MMS_GEN_EMPTY)
+		g = MMS_GEN_EMPTY;
+	s = mms_slot_at(a, g + 1);
+	s->gen = g + 1;
+	s->len = len;
+	memcpy(s->data, data, len);
+	s->check = mms_value_check(hash, g + 1);
+	__atomic_store_n(&a->hdr->gen, g + 1, __ATOMIC_RELEASE);
+}
+
+int mms_area_set_locked(struct mms_area *a, const void *data, size_t len, int held)
+{
+	uint64_t hash = mms_value_hash(data, len);
+	int err;
+
+	if (!held) {
+		err = a->be->lock(a, MMS_LOCK_EXCL);
+		if (err)
+			return err;
+	}
+	write_next(a, data, len, hash);
+	if (!held)
+		a->be->unlock(a, MMS_LOCK_EXCL);
+	return 0;
+}

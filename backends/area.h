@@ -1,0 +1,82 @@
+/* area.h -- the shared-area layout every backend uses: header, lock line, two value slots. */
+#ifndef MMS_AREA_H
+#define MMS_AREA_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MMS_MAGIC      0x0045524148534d4dULL  /* "MMSHARE\0" read as little-endian bytes */
+#define MMS_VERSION    1u
+#define MMS_MAX_SIZE   (1ULL << 30)
+#define MMS_CACHELINE  64
+#define MMS_GEN_EMPTY  0x100u           /* generation of a fresh area; below it is corrupt */
+
+/*
+ * The mapping starts with this header. Identity fields are written once, before the area is
+ * shared, and checked by mms_attach; the handle keeps private copies of everything it trusts, so
+ * a scribbled header can make a call fail but never read outside the mapping.
+ */
+struct mms_header {
+	uint64_t magic;             /* MMS_MAGIC */
+	uint32_t version;           /* MMS_VERSION */
+	uint32_t header_size;       /* sizeof(struct mms_header) */
+	uint64_t size;              /* largest value, bytes */
+	uint64_t map_len;           /* bytes mapped, header and slots */
+	char     backend[16];       /* backend name, NUL-padded */
+	uint64_t check;             /* XXH3 of the fields above */
+	uint8_t  pad0[MMS_CACHELINE - 56];
+	/* line 1: the lock, for backends that keep it in the area */
+	pthread_mutex_t mutex;      /* robust, process-shared */
+	uint8_t  pad1[MMS_CACHELINE - sizeof(pthread_mutex_t)];
+	/* line 2: which slot holds the value */
+	uint64_t gen;               /* generation of the current value (seqlock: 2*gen, odd mid-write) */
+	uint8_t  pad2[MMS_CACHELINE - 8];
+	uint8_t  pad3[MMS_CACHELINE];   /* keeps slot 0 off the gen line's adjacent-line prefetch */
+};
+
+/* A value slot: generation g lives in slot g & 1; the other slot is where the next write goes. */
+struct mms_slot {
+	uint64_t gen;               /* generation this slot holds */
+	uint64_t len;               /* value length, bytes */
+	uint64_t check;             /* XXH3 of the value, bound to gen and len (mms_value_check) */
+	uint64_t pad[5];
+	uint64_t data[];            /* the value, padded to 8 bytes */
+};
+
+/* What a process knows of its mapping, private to it: never re-read from shared memory. */
+struct mms_area {
+	struct mms_header *hdr;     /* start of the mapping */
+	size_t size;                /* largest value */
+	size_t map_len;             /* bytes mapped */
+	size_t slot_stride;         /* bytes from one slot to the next */
+	int    fd;                  /* backing memfd, or -1 for anonymous memory */
+	int    mutex_kind;          /* the mutex's kind word as initialised, to spot scribbles */
+	const struct mms_backend *be;
+	struct mms_counters *stats; /* the handle's counters */
+};
+
+struct mms_counters {
+	uint64_t lock_contended;
+	uint64_t read_retries;
+	uint64_t owner_repairs;
+};
+
+static inline struct mms_slot *mms_slot_at(const struct mms_area *a, uint64_t gen)
+{
+	return (struct mms_slot *)((char *)a->hdr + sizeof(struct mms_header) +
+				   (gen & 1) * a->slot_stride);
+}
+
+size_t   mms_area_map_len(size_t size);
+int      mms_area_create(struct mms_area *a, const struct mms_backend *be, size_t size);
+int      mms_area_attach(struct mms_area *a, int fd);
+void     mms_area_destroy(struct mms_area *a);
+uint64_t mms_value_hash(const void *data, size_t len);
+uint64_t mms_value_check(uint64_t hash, uint64_t gen);
+
+/* Lock-based value protocol (mutex, fcntl, memfd): copy under the backend's lock, check outside. */
+int mms_area_get_locked(struct mms_area *a, void *buf, size_t cap, size_t *len, int held);
+int mms_area_set_locked(struct mms_area *a, const void *data, size_t len, int held);
+
+#endif

@@ -1,0 +1,53 @@
+/* stale.c -- NEGATIVE CONTROL: whole values, but every 8th get returns the previous one.
+ *
+ * Protocol: the mutex protocol (area.c), except that get sometimes copies the slot that is not
+ * current. Each value is whole and passes its checksum, so only a linearizability check can
+ * catch it. Never use it. Ordering and crash story: as mutex.c.
+ */
+#include <string.h>
+
+#include "mmshare.h"
+#include "backend.h"
+
+#define STALE_EVERY 8
+
+/* Copy the value before the current one; 0 when there is none yet. */
+static int copy_previous(struct mms_area *a, void *buf, size_t cap, size_t *len)
+{
+	uint64_t g = a->hdr->gen;
+	struct mms_slot *s = mms_slot_at(a, g - 1);
+
+	if (g <= MMS_GEN_EMPTY + 1 || s->len > cap || s->len > a->size)
+		return 0;
+	*len = s->len;
+	memcpy(buf, s->data, s->len);
+	return 1;
+}
+
+static int stale_get(struct mms_area *a, void *buf, size_t cap, size_t *len, int held)
+{
+	static unsigned calls;
+	int err, stale;
+
+	if (++calls % STALE_EVERY)
+		return mms_area_get_locked(a, buf, cap, len, held);
+	err = held ? 0 : a->be->lock(a, MMS_LOCK_SHARED);
+	if (err)
+		return err;
+	stale = copy_previous(a, buf, cap, len);
+	if (!held)
+		a->be->unlock(a, MMS_LOCK_SHARED);
+	return stale ? 0 : mms_area_get_locked(a, buf, cap, len, held);
+}
+
+const struct mms_backend mms_backend_stale = {
+	.name    = "stale",
+	.summary = "UNSAFE negative control: whole values, but some gets return the previous one",
+	.caps    = MMS_CAP_UNSAFE,
+	.storage = MMS_STORE_ANON,
+	.init    = mms_rmutex_init,
+	.lock    = mms_rmutex_lock,
+	.unlock  = mms_rmutex_unlock,
+	.get     = stale_get,
+	.set     = mms_area_set_locked,
+};

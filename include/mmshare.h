@@ -1,0 +1,86 @@
+/* mmshare.h -- share one value among forked processes: set, get, lock, unlock. */
+#ifndef MMSHARE_H
+#define MMSHARE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mms;                     /* opaque handle: one per process and thread that uses it */
+struct tpl_node;
+typedef struct tpl_node tpl_node;
+
+/* Every call that acts returns 0 or one of these negative codes. */
+#define MMS_EINVAL     (-1)     /* bad argument */
+#define MMS_ENOBACKEND (-2)     /* no backend of that name */
+#define MMS_ETOOBIG    (-3)     /* value longer than the area's size; the stored value stays */
+#define MMS_ESHORT     (-4)     /* caller's buffer too short; *len tells the length needed */
+#define MMS_EEMPTY     (-5)     /* nothing has been set yet */
+#define MMS_ECORRUPT   (-6)     /* the area or the value failed its integrity check */
+#define MMS_ELOCKED    (-7)     /* lock misuse: lock while held, unlock while not held */
+#define MMS_ESYS       (-8)     /* a system call failed; errno is kept */
+#define MMS_EFORMAT    (-9)     /* tpl: the stored value is not an image of the caller's format */
+
+/* Backend capabilities, as bits (see mms_backend_caps). */
+#define MMS_CAP_SHARED_READ  (1u << 0)  /* readers run in parallel with each other */
+#define MMS_CAP_READ_NOWAIT  (1u << 1)  /* readers never wait for a writer */
+#define MMS_CAP_EXPORT_FD    (1u << 2)  /* mms_fd/mms_attach: a non-descendant can map the area */
+#define MMS_CAP_UNSAFE       (1u << 3)  /* deliberately broken negative control: never in mms_backends() */
+
+/*
+ * Create an area holding values of up to size bytes (1 B .. 1 GiB), locked by the named backend.
+ * Call it before fork: children of any depth share the area. The size is fixed for life.
+ */
+int  mms_new(struct mms **out, const char *backend, size_t size);
+void mms_free(struct mms *m);
+
+/* Store a copy of len bytes (0 is a valid empty value). NULL data is MMS_EINVAL. */
+int  mms_set(struct mms *m, const void *data, size_t len);
+
+/* Copy the last value set into buf; *len receives its length (or the length needed, on MMS_ESHORT). */
+int  mms_get(struct mms *m, void *buf, size_t cap, size_t *len);
+
+/*
+ * Exclusive use until mms_unlock; set and get on this handle run under the held lock, so
+ * lock/get/set/unlock is an atomic read-modify-write. A child forked while its parent held the
+ * lock does not own it.
+ */
+int  mms_lock(struct mms *m);
+int  mms_unlock(struct mms *m);
+
+size_t      mms_size(const struct mms *m);
+const char *mms_backend(const struct mms *m);
+const char *const *mms_backends(void);          /* NULL-terminated: the safe built-in backends */
+const char *mms_strerror(int err);
+
+/* Every backend, negative controls included, with a one-line summary and its capability bits. */
+const char *const *mms_backends_all(void);
+const char *mms_backend_summary(const char *backend);   /* NULL when there is no such backend */
+int  mms_backend_caps(const char *backend, unsigned *caps);
+
+/* memfd backend: the area's descriptor, to hand to another process (others: MMS_EINVAL). */
+int  mms_fd(const struct mms *m);
+/* Map an area created by the memfd backend; the handle has its own dup of fd. */
+int  mms_attach(struct mms **out, int fd);
+
+/* Structured values through tpl: the caller maps and packs tn before set, maps tn before get and
+ * unpacks after; the loaded image is a private copy that tpl_free releases. */
+int  mms_set_tpl(struct mms *m, tpl_node *tn);
+int  mms_get_tpl(struct mms *m, tpl_node *tn);
+
+/* What this handle's own calls met since it was made (or since reset); counters are per process. */
+struct mms_stats {
+	uint64_t lock_contended;    /* lock acquisitions that found the lock taken */
+	uint64_t read_retries;      /* seqlock reads retried because a writer overtook them */
+	uint64_t owner_repairs;     /* acquisitions that repaired after a dead owner */
+};
+int  mms_stats(const struct mms *m, struct mms_stats *out);
+void mms_stats_reset(struct mms *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
