@@ -70,6 +70,9 @@ $(BUILD)/obj/%.o: %.c | $(BUILD)/.deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# Tests may reach into every floor; nothing else includes the harness's headers.
+$(TEST_OBJ): CPPFLAGS += -Iharness
+
 $(BUILD)/libmmshare.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^

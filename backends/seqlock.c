@@ -81,7 +81,7 @@ static int read_once(struct mms_area *a, void *buf, size_t cap, size_t *len, int
 		load_relaxed(buf, slot->data, slen);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	s2 = __atomic_load_n(&a->hdr->gen, __ATOMIC_RELAXED);
-	if (s2 > 2 * g + 2)
+	if (s2 - (s1 & ~1ULL) > 2)     /* s2 > 2g+2, without overflow on a scribbled s */
 		return 1;
 	*len = slen;
 	if (sgen != g || slen > a->size)
