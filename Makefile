@@ -98,7 +98,8 @@ $(BUILD)/tests/%: tests/peers/%.c $(BUILD)/libmmshare.a | $(BUILD)/.deps
 
 # The tests find the peer programs and the tool through MMS_BUILD.
 test: all $(BUILD)/tests/mms_tests $(PEERS)
-	MMS_BUILD=$(BUILD) $(BUILD)/tests/mms_tests --jobs 2
+	MMS_BUILD=$(BUILD) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  $(BUILD)/tests/mms_tests --jobs 2
 
 demo: all
 	$(BUILD)/mmshare demo
