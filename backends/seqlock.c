@@ -7,7 +7,9 @@
  * which first sets s to 2g+3, so the reader retries only when s2 > 2*(s1/2)+2. One write in
  * flight never makes a reader retry (the Linux seqcount_latch idea, with a sequence check).
  * Ordering (C11, after Boehm 2012): the writer stores s odd with release, issues a release fence,
- * then stores the slot with relaxed atomic stores and publishes s+1 with release. The reader
+ * then stores the slot with relaxed atomic stores and publishes s+1 with a seq_cst store (release
+ * would do for readers; seq_cst also drains the store buffer, so a get that starts after set
+ * returned sees the value -- the register is linearizable in real time, not just ordered). The reader
  * loads s1 with acquire, copies with relaxed atomic loads, issues an acquire fence, then loads s2.
  * If the reader saw any store of a later overwrite, the fence pair makes that writer's odd store
  * visible to the s2 load, so the copy is discarded. The odd store is a release store too, so a
@@ -123,7 +125,8 @@ static void write_slot(struct mms_area *a, const void *data, size_t len, uint64_
 	__atomic_store_n(&slot->len, len, __ATOMIC_RELAXED);
 	store_relaxed(slot->data, data, len);
 	__atomic_store_n(&slot->check, mms_value_check(hash, g), __ATOMIC_RELAXED);
-	__atomic_store_n(&a->hdr->gen, 2 * g, __ATOMIC_RELEASE);
+	/* seq_cst, not just release: the value is visible everywhere before set returns. */
+	__atomic_store_n(&a->hdr->gen, 2 * g, __ATOMIC_SEQ_CST);
 }
 
 static int seqlock_set(struct mms_area *a, const void *data, size_t len, int held)

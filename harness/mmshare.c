@@ -7,6 +7,7 @@
 static const struct mms_command *const commands[] = {
 	&mms_cmd_list,
 	&mms_cmd_demo,
+	&mms_cmd_bench,
 	NULL,
 };
 

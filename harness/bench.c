@@ -1,0 +1,136 @@
+/* bench.c -- `mmshare bench`: sweep the grid, print a row per point, write JSON and CSV. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mmshare.h"
+#include "bench.h"
+#include "commands.h"
+
+static size_t grid_size(const struct bench_opts *o)
+{
+	return o->nbackends * o->nmodes * o->nsizes * o->nwrite * o->nprocs * o->repeat;
+}
+
+static int result_failed(const struct bench_result *r)
+{
+	return r->hung || r->torn || r->violations || r->lost_updates || r->errors_total;
+}
+
+static void say_failure(const struct bench_result *r)
+{
+	fprintf(stderr, "mmshare bench: %s%s procs=%u write=%u%% size=%zu repeat=%u:%s%s%s%s%s\n",
+		r->pt.backend, r->unsafe ? " (negative control: caught)" : "", r->pt.procs,
+		r->pt.write_ratio, r->pt.size, r->pt.repeat, r->hung ? " HUNG (watchdog)" : "",
+		r->torn ? " torn values" : "", r->violations ? " not linearizable" : "",
+		r->lost_updates ? " lost updates" : "", r->errors_total ? " errors" : "");
+	if (r->violations)
+		fprintf(stderr, "  first violation (%s): %s\n",
+			hist_violation_name(r->first_violation.kind), r->first_violation.why);
+}
+
+/* Run every repeat of one point into rs; print its row. Returns how many runs failed. */
+static int run_repeats(const struct bench_opts *o, struct bench_point *pt, struct bench_result *rs,
+		       size_t *done)
+{
+	int failed = 0, err;
+	unsigned k;
+
+	for (k = 0; k < o->repeat; k++) {
+		pt->repeat = k;
+		pt->seq = (unsigned)++*done;
+		err = bench_run_point(o, pt, &rs[k]);
+		if (err) {
+			fprintf(stderr, "mmshare bench: %s size %zu: cannot set up: %s\n", pt->backend,
+				pt->size, mms_strerror(err));
+			rs[k].errors[BENCH_ERR_INDEX(err)]++;
+			rs[k].errors_total++;
+		}
+		if (result_failed(&rs[k])) {
+			say_failure(&rs[k]);
+			failed++;
+		}
+	}
+	if (!o->quiet) {
+		if (isatty(2))
+			fprintf(stderr, "\r\033[K");
+		bench_table_row(stdout, rs, o->repeat);
+		fflush(stdout);
+	}
+	return failed;
+}
+
+static int sweep(const struct bench_opts *o, struct bench_result *rs, size_t *n)
+{
+	struct bench_point pt = { .rmw = o->rmw, .of = (unsigned)grid_size(o) };
+	size_t m, s, w, p, b, done = 0;
+	int failed = 0;
+
+	for (m = 0; m < o->nmodes; m++)
+		for (s = 0; s < o->nsizes; s++)
+			for (w = 0; w < o->nwrite; w++)
+				for (p = 0; p < o->nprocs; p++)
+					for (b = 0; b < o->nbackends; b++) {
+						pt.backend = o->backends[b];
+						pt.mode = o->modes[m];
+						pt.size = o->sizes[s];
+						pt.write_ratio = o->write_ratio[w];
+						pt.procs = o->procs[p];
+						if (pt.mode == BENCH_TPL && !strncmp(pt.backend, "bare-", 5)) {
+							done += o->repeat;
+							continue;       /* the bare loops move raw bytes only */
+						}
+						failed += run_repeats(o, &pt, rs + *n, &done);
+						*n += o->repeat;
+					}
+	return failed;
+}
+
+static int write_outputs(const struct bench_opts *o, const struct bench_result *rs, size_t n)
+{
+	struct bench_machine mach;
+	int bad = 0;
+
+	bench_machine_read(&mach);
+	if (o->json && bench_write_json(o->json, o, &mach, rs, n)) {
+		perror(o->json);
+		bad = 1;
+	}
+	if (o->csv && bench_write_csv(o->csv, rs, n)) {
+		perror(o->csv);
+		bad = 1;
+	}
+	return bad;
+}
+
+static int bench_main(int argc, char **argv)
+{
+	static struct bench_opts o;
+	struct bench_result *rs;
+	size_t n = 0;
+	int r = bench_parse(&o, argc, argv), failed;
+
+	if (r)
+		return r > 0 ? MMS_EXIT_OK : MMS_EXIT_USAGE;
+	rs = calloc(grid_size(&o), sizeof(*rs));
+	if (!rs) {
+		fprintf(stderr, "mmshare bench: out of memory for %zu results\n", grid_size(&o));
+		return MMS_EXIT_FAIL;
+	}
+	if (!o.quiet)
+		bench_table_header(stdout);
+	failed = sweep(&o, rs, &n);
+	if (write_outputs(&o, rs, n))
+		failed++;
+	if (!o.quiet)
+		printf("%zu run(s), %d failed%s\n", n, failed,
+		       o.check ? " (checked: torn values, linearizability, lost updates)" : "");
+	free(rs);
+	return failed ? MMS_EXIT_FAIL : MMS_EXIT_OK;
+}
+
+const struct mms_command mms_cmd_bench = {
+	.name = "bench",
+	.summary = "fork contending workers and measure throughput, latency, fairness, correctness",
+	.run = bench_main,
+};

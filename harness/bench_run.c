@@ -1,0 +1,475 @@
+/* bench_run.c -- run one point: fork workers behind a gate, kill some, watch the clock, collect. */
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mmshare.h"
+#include "bench_run.h"
+
+#define HIST_CAP_PER_WORKER (4ULL << 20)     /* records; touched pages only are used */
+#define RECOVERY_GIVE_UP_NS 5000000000ULL
+
+/* Everything the parent holds for one run. */
+struct run {
+	const struct bench_opts *o;
+	const struct bench_point *pt;
+	struct bench_result *r;
+	struct bench_target target;
+	struct run_shared *shared;
+	struct worker_slot *slots;
+	unsigned nslots, used;          /* slots mapped; slots started so far */
+	struct hist_op *hist;           /* nslots + 1 buffers (the last: the parent's initial set) */
+	uint64_t seed;
+	uint64_t deadline_ns;           /* the watchdog */
+	double recovery_sum_ms;
+};
+
+static void *map_shared(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void nap_us(long us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static int start_worker(struct run *run, unsigned position)
+{
+	unsigned index = run->used++;
+	struct worker_slot *s = &run->slots[index];
+	struct worker_ctx w = {
+		.o = run->o, .pt = run->pt, .target = &run->target, .shared = run->shared,
+		.slot = s, .index = index, .seed = splitmix(&run->seed),
+		.hist = run->hist ? run->hist + (size_t)index * HIST_CAP_PER_WORKER : NULL,
+		.hist_cap = HIST_CAP_PER_WORKER,
+	};
+	pid_t pid;
+
+	s->position = position;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		bench_worker(&w);
+	s->pid = pid;
+	return 0;
+}
+
+static int all_ready(struct run *run)
+{
+	unsigned k;
+
+	for (k = 0; k < run->used; k++)
+		if (!run->slots[k].ready)
+			return 0;
+	return 1;
+}
+
+static uint64_t live_ops(struct run *run, unsigned except)
+{
+	uint64_t sum = 0;
+	unsigned k;
+
+	for (k = 0; k < run->used; k++)
+		if (k != except && !run->slots[k].killed)
+			sum += run->slots[k].ops;
+	return sum;
+}
+
+/* Pick a live victim; for some kills, wait briefly for it to be inside set or holding the lock. */
+static unsigned choose_victim(struct run *run, int *where)
+{
+	unsigned k, live = 0, pick, index = 0;
+	uint64_t r = splitmix(&run->seed), until;
+	int want = r & 1 ? WHERE_LOCKED : WHERE_SET;
+
+	for (k = 0; k < run->used; k++)
+		live += !run->slots[k].killed && !run->slots[k].done;
+	pick = live ? (unsigned)((r >> 8) % live) : 0;
+	for (k = 0; k < run->used; k++)
+		if (!run->slots[k].killed && !run->slots[k].done && pick-- == 0)
+			index = k;
+	until = bench_now_ns() + 2000000;
+	while ((r & 2) && run->slots[index].where != want && bench_now_ns() < until)
+		;
+	*where = run->slots[index].where;
+	return index;
+}
+
+static void measure_recovery(struct run *run, unsigned victim, uint64_t killed_at)
+{
+	uint64_t before = live_ops(run, victim), now;
+	double ms;
+
+	do {
+		nap_us(20);
+		now = bench_now_ns();
+	} while (live_ops(run, victim) == before && now - killed_at < RECOVERY_GIVE_UP_NS &&
+		 run->shared->phase != PHASE_STOP);
+	ms = (double)(now - killed_at) / 1e6;
+	run->recovery_sum_ms += ms;
+	if (ms > run->r->recovery_ms_max)
+		run->r->recovery_ms_max = ms;
+}
+
+static void kill_one(struct run *run)
+{
+	int where;
+	unsigned victim = choose_victim(run, &where);
+	struct worker_slot *s = &run->slots[victim];
+	uint64_t at;
+
+	if (s->done || s->killed)
+		return;
+	kill(s->pid, SIGKILL);
+	at = bench_now_ns();
+	waitpid(s->pid, NULL, 0);
+	s->killed = 1;
+	s->stop_ns = s->start_ns ? at : 0;
+	run->r->kills++;
+	run->r->kills_in_lock += where == WHERE_LOCKED;
+	run->r->kills_in_set += where == WHERE_SET;
+	if (run->used < run->nslots)
+		start_worker(run, s->position);
+	measure_recovery(run, victim, at);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int all_done(struct run *run)
+{
+	unsigned k;
+
+	for (k = 0; k < run->used; k++)
+		if (!run->slots[k].killed && !run->slots[k].done)
+			return 0;
+	return 1;
+}
+
+static void live_line(struct run *run, uint64_t started, uint64_t now)
+{
+	static uint64_t last;
+	double secs = (double)(now - started) / 1e9;
+
+	if (run->o->quiet || !isatty(2) || now - last < 250000000ULL || secs <= 0)
+		return;
+	last = now;
+	fprintf(stderr, "\r\033[K[%u/%u] %s %s procs=%u write=%u%% size=%zu: %.3g Mops/s",
+		run->pt->seq, run->pt->of, run->pt->backend, run->pt->mode == BENCH_TPL ? "tpl" : "raw",
+		run->pt->procs, run->pt->write_ratio, run->pt->size,
+		(double)live_ops(run, UINT32_MAX) / secs / 1e6);
+}
+
+/* How far the measured part has come, 0..1: by the clock, or by operations done with --ops. */
+static double progress(struct run *run, uint64_t started, uint64_t now)
+{
+	if (!run->o->ops)
+		return (double)(now - started) / (run->o->duration * 1e9);
+	return (double)live_ops(run, UINT32_MAX) / ((double)run->o->ops * run->pt->procs);
+}
+
+/* The measured part: kills at random fractions of it, the watchdog, the progress line. */
+static int drive(struct run *run)
+{
+	double when[run->o->kill + 1];
+	uint64_t started = bench_now_ns(), now;
+	unsigned k, next = 0;
+
+	for (k = 0; k < run->o->kill; k++)
+		when[k] = 0.05 + 0.9 * (double)(splitmix(&run->seed) >> 11) / (double)(1ULL << 53);
+	qsort(when, run->o->kill, sizeof(double), cmp_double);
+	for (;;) {
+		now = bench_now_ns();
+		if (!run->o->ops && progress(run, started, now) >= 1)
+			return 0;
+		if (run->o->ops && all_done(run))
+			return 0;
+		if (now > run->deadline_ns)
+			return -1;
+		while (next < run->o->kill && progress(run, started, now) >= when[next]) {
+			kill_one(run);
+			next++;
+		}
+		live_line(run, started, now);
+		nap_us(500);
+	}
+}
+
+static int wait_workers(struct run *run)
+{
+	unsigned k, left;
+
+	do {
+		left = 0;
+		for (k = 0; k < run->used; k++) {
+			struct worker_slot *s = &run->slots[k];
+
+			if (s->killed || s->pid == 0)
+				continue;
+			if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
+				s->pid = 0;
+			else
+				left++;
+		}
+		if (left && bench_now_ns() > run->deadline_ns)
+			return -1;
+		if (left)
+			nap_us(200);
+	} while (left);
+	return 0;
+}
+
+static void kill_all(struct run *run)
+{
+	unsigned k;
+
+	for (k = 0; k < run->used; k++)
+		if (!run->slots[k].killed && run->slots[k].pid > 0) {
+			kill(run->slots[k].pid, SIGKILL);
+			waitpid(run->slots[k].pid, NULL, 0);
+			run->slots[k].pid = 0;
+		}
+}
+
+static int gate_and_run(struct run *run)
+{
+	unsigned k;
+	double planned = run->o->warmup + (run->o->ops ? 0 : run->o->duration);
+
+	run->deadline_ns = bench_now_ns() + (uint64_t)((planned + run->o->timeout) * 1e9);
+	for (k = 0; k < run->pt->procs; k++)
+		if (start_worker(run, k))
+			return -1;
+	while (!all_ready(run))
+		if (bench_now_ns() > run->deadline_ns)
+			return -1;
+		else
+			nap_us(100);
+	run->shared->phase = PHASE_WARMUP;
+	if (run->o->warmup > 0)
+		nap_us((long)(run->o->warmup * 1e6));
+	run->shared->phase = PHASE_MEASURE;
+	if (drive(run))
+		return -1;
+	run->shared->phase = PHASE_STOP;
+	return wait_workers(run);
+}
+
+/* Time during which every one of the procs positions had a worker running, over the window. */
+static double overlap_fraction(struct run *run, uint64_t first, uint64_t last)
+{
+	unsigned n = 0, k, j, active = 0;
+	uint64_t edge[2 * run->used], covered = 0, prev = first;
+	int delta[2 * run->used];
+
+	for (k = 0; k < run->used; k++) {
+		if (!run->slots[k].start_ns || run->slots[k].stop_ns < run->slots[k].start_ns)
+			continue;
+		edge[n] = run->slots[k].start_ns, delta[n++] = 1;
+		edge[n] = run->slots[k].stop_ns, delta[n++] = -1;
+	}
+	for (k = 1; k < n; k++)         /* insertion sort: a few dozen edges */
+		for (j = k; j > 0 && edge[j - 1] > edge[j]; j--) {
+			uint64_t e = edge[j];
+			int d = delta[j];
+
+			edge[j] = edge[j - 1], delta[j] = delta[j - 1];
+			edge[j - 1] = e, delta[j - 1] = d;
+		}
+	for (k = 0; k < n; k++) {
+		if (active >= run->pt->procs)
+			covered += edge[k] - prev;
+		active += delta[k];
+		prev = edge[k];
+	}
+	return last > first ? (double)covered / (double)(last - first) : 0;
+}
+
+static void fairness(struct bench_result *r)
+{
+	double sum = 0, sq = 0, lo = INFINITY, hi = 0, x;
+	unsigned k;
+
+	for (k = 0; k < r->nworkers; k++) {
+		x = r->per_worker_rate[k];
+		sum += x;
+		sq += x * x;
+		lo = x < lo ? x : lo;
+		hi = x > hi ? x : hi;
+	}
+	r->fairness_jain = sq > 0 ? sum * sum / (r->nworkers * sq) : 0;
+	r->fairness_minmax = hi > 0 ? lo / hi : 0;
+}
+
+static void add_slot(struct bench_result *r, const struct worker_slot *s, struct latency_hist *get,
+		     struct latency_hist *set, double *active)
+{
+	unsigned e;
+
+	r->ops += s->ops;
+	r->gets += s->gets;
+	r->sets += s->sets;
+	r->rmws += s->rmws;
+	r->torn += s->torn;
+	r->truncated += s->truncated;
+	r->lock_contended += s->lock_contended;
+	r->retries += s->retries;
+	r->repairs += s->repairs;
+	for (e = 0; e < BENCH_NERR; e++) {
+		r->errors[e] += s->errors[e];
+		r->errors_total += s->errors[e];
+	}
+	latency_merge(get, &s->get_lat);
+	latency_merge(set, &s->set_lat);
+	r->per_worker_ops[s->position] += s->ops;
+	if (s->start_ns && s->stop_ns > s->start_ns)
+		active[s->position] += (double)(s->stop_ns - s->start_ns) / 1e9;
+}
+
+static void collect(struct run *run, double stamp_ns)
+{
+	static struct latency_hist get, set;
+	struct bench_result *r = run->r;
+	double active[BENCH_MAX_LIST * 8] = { 0 };
+	uint64_t first = UINT64_MAX, last = 0;
+	unsigned k;
+
+	memset(&get, 0, sizeof(get));
+	memset(&set, 0, sizeof(set));
+	r->nworkers = run->pt->procs;
+	for (k = 0; k < run->used; k++) {
+		const struct worker_slot *s = &run->slots[k];
+
+		add_slot(r, s, &get, &set, active);
+		if (s->start_ns && s->start_ns < first)
+			first = s->start_ns;
+		if (s->stop_ns > last)
+			last = s->stop_ns;
+	}
+	for (k = 0; k < r->nworkers; k++)
+		r->per_worker_rate[k] = active[k] > 0 ? (double)r->per_worker_ops[k] / active[k] : 0;
+	r->duration_s = last > first ? (double)(last - first) / 1e9 : 0;
+	r->ops_per_sec = r->duration_s > 0 ? (double)r->ops / r->duration_s : 0;
+	fairness(r);
+	latency_summarize(&get, &r->get_lat);
+	latency_summarize(&set, &r->set_lat);
+	r->overlap = r->nworkers > 1 ? overlap_fraction(run, first, last) : 1;
+	r->contended = r->nworkers > 1 && r->overlap >= 0.5 && r->lock_contended + r->retries > 0;
+	r->timestamp_overhead_ns = run->hist ? 2 * stamp_ns : 2 * stamp_ns / run->o->sample_every;
+	r->recovery_ms_mean = r->kills ? run->recovery_sum_ms / r->kills : 0;
+}
+
+/* What one clock_gettime costs here, to report how much timing adds to each operation. */
+static double stamp_cost_ns(void)
+{
+	uint64_t t0 = bench_now_ns(), t1;
+	int k;
+
+	for (k = 0; k < 100000; k++)
+		t1 = bench_now_ns();
+	return (double)(t1 - t0) / 100000;
+}
+
+static int run_oracle(struct run *run, const struct hist_op *initial)
+{
+	struct hist_op *bufs[run->used];
+	uint64_t counts[run->used];
+	unsigned k;
+
+	for (k = 0; k < run->used; k++) {
+		bufs[k] = run->hist + (size_t)k * HIST_CAP_PER_WORKER;
+		counts[k] = run->slots[k].hist_n;
+	}
+	return bench_oracle(run->r, initial, bufs, counts, run->used);
+}
+
+static int setup(struct run *run, struct hist_op *initial)
+{
+	unsigned char *first = calloc(1, run->pt->size);
+	int err;
+
+	if (!first)
+		return MMS_ESYS;
+	run->nslots = run->pt->procs + run->o->kill;
+	run->shared = map_shared(sizeof(*run->shared));
+	run->slots = map_shared(sizeof(*run->slots) * run->nslots);
+	if (run->o->check)
+		run->hist = map_shared(sizeof(struct hist_op) * HIST_CAP_PER_WORKER * run->nslots);
+	err = !run->shared || !run->slots || (run->o->check && !run->hist) ? MMS_ESYS : 0;
+	if (!err)
+		err = bench_target_open(&run->target, run->pt->backend, run->pt->mode, run->pt->size);
+	/* The parent's initial value, so no worker ever reads an empty area. */
+	initial->value = ((uint64_t)(run->nslots + 1) << 40) | 1;
+	bench_value_fill(first, run->pt->size, initial->value, 1);
+	initial->inv = bench_now_ns();
+	if (!err)
+		err = run->target.ops->set(&run->target, first, run->pt->size);
+	initial->resp = bench_now_ns();
+	initial->kind = HIST_WRITE;
+	initial->worker = run->nslots;
+	free(first);
+	return err;
+}
+
+static void teardown(struct run *run)
+{
+	if (run->target.ops)
+		run->target.ops->close(&run->target);
+	if (run->shared)
+		munmap(run->shared, sizeof(*run->shared));
+	if (run->slots)
+		munmap(run->slots, sizeof(*run->slots) * run->nslots);
+	if (run->hist)
+		munmap(run->hist, sizeof(struct hist_op) * HIST_CAP_PER_WORKER * run->nslots);
+}
+
+/* Run one point once. 0, or a negative MMS_E* code when the run could not be set up. */
+int bench_run_point(const struct bench_opts *o, const struct bench_point *pt, struct bench_result *r)
+{
+	struct run run = { .o = o, .pt = pt, .r = r, .seed = o->seed * 1000003 + pt->seq };
+	struct hist_op initial = { 0 };
+	unsigned caps = 0;
+	double stamp = stamp_cost_ns();
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->pt = *pt;
+	r->baseline = bench_target_is_baseline(pt->backend);
+	r->unsafe = !r->baseline && !mms_backend_caps(pt->backend, &caps) && (caps & MMS_CAP_UNSAFE);
+	err = setup(&run, &initial);
+	if (!err) {
+		r->hung = gate_and_run(&run) != 0;
+		if (r->hung)
+			kill_all(&run);
+		collect(&run, stamp);
+		if (o->check)
+			run_oracle(&run, &initial);
+	}
+	teardown(&run);
+	return err;
+}
