@@ -205,16 +205,17 @@ static int drive(struct run *run)
 	qsort(when, run->o->kill, sizeof(double), cmp_double);
 	for (;;) {
 		now = bench_now_ns();
+		/* Kills come first: every one is due before the end (when[] < 0.95). */
+		while (next < run->o->kill && progress(run, started, now) >= when[next]) {
+			kill_one(run);
+			next++;
+		}
 		if (!run->o->ops && progress(run, started, now) >= 1)
 			return 0;
 		if (run->o->ops && all_done(run))
 			return 0;
 		if (now > run->deadline_ns)
 			return -1;
-		while (next < run->o->kill && progress(run, started, now) >= when[next]) {
-			kill_one(run);
-			next++;
-		}
 		live_line(run, started, now);
 		nap_us(500);
 	}

@@ -1,0 +1,106 @@
+/* test_bench.c -- `mmshare bench`: bad options exit 2, the oracle catches the negative controls,
+ * and every real backend survives kills with zero violations. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common.h"
+#include "commands.h"
+
+static int bench(const char **args)
+{
+	char *argv[64];
+	int argc = 0;
+
+	argv[argc++] = "bench";
+	while (*args && argc < 63)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	return mms_cmd_bench.run(argc, argv);
+}
+
+static void quiet_stderr(void)
+{
+	cr_assert_not_null(freopen("/dev/null", "w", stderr));
+}
+
+/* The sum of one integer field over every result in a bench JSON file. */
+static int64_t json_sum(const char *path, const char *field)
+{
+	struct json_object *root = json_object_from_file(path), *results, *v;
+	int64_t sum = 0;
+	size_t k;
+
+	cr_assert_not_null(root, "%s is not JSON", path);
+	cr_assert(json_object_object_get_ex(root, "results", &results));
+	for (k = 0; k < json_object_array_length(results); k++)
+		if (json_object_object_get_ex(json_object_array_get_idx(results, k), field, &v))
+			sum += json_object_get_int64(v);
+	json_object_put(root);
+	return sum;
+}
+
+Test(bench, bad_options_exit_2)
+{
+	const char *bad[][4] = {
+		{ "--procs", "0" }, { "--procs", "-1" }, { "--procs", "2,x" }, { "--size", "0" },
+		{ "--size", "99999999999999" }, { "--backend", "nope" }, { "--write-ratio", "101" },
+		{ "--duration", "0" }, { "--duration", "-1" }, { "--repeat", "0" }, { "--kill", "x" },
+		{ "--rmw", "200" }, { "--bogus" }, { "--mode", "json" }, { "--check", "--size", "8" },
+		{ "--ops" }, { "stray" },
+	};
+	size_t k;
+
+	quiet_stderr();
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+		cr_assert_eq(bench(bad[k]), MMS_EXIT_USAGE, "case %zu (%s %s) was accepted", k,
+			     bad[k][0], bad[k][1] ? bad[k][1] : "");
+}
+
+static void run_control(const char *backend)
+{
+	char json[] = "/tmp/mms-bench-XXXXXX";
+	int fd = mkstemp(json);
+	const char *args[] = { "--backend", backend, "--procs", "2", "--write-ratio", "50",
+			       "--size", "4096", "--rmw", "20", "--ops", "20000", "--warmup", "0",
+			       "--check", "--quiet", "--json", json, NULL };
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	quiet_stderr();
+	cr_assert_eq(bench(args), MMS_EXIT_FAIL, "%s was not caught", backend);
+	cr_assert_eq(json_sum(json, "hung"), 0);
+	cr_assert_gt(json_sum(json, "torn") + json_sum(json, "violations") +
+		     json_sum(json, "lost_updates"), 0, "%s: nothing flagged", backend);
+	unlink(json);
+}
+
+Test(bench, negative_control_none_is_caught, .timeout = 120)
+{
+	run_control("none");
+}
+
+Test(bench, negative_control_stale_is_caught, .timeout = 120)
+{
+	run_control("stale");
+}
+
+BACKEND_PARAMS(bench, kills_leave_no_violation)
+ParameterizedTest(int *i, bench, kills_leave_no_violation, .timeout = 120)
+{
+	char json[] = "/tmp/mms-bench-XXXXXX";
+	int fd = mkstemp(json);
+	const char *args[] = { "--backend", backend_at(i), "--procs", "2", "--write-ratio", "50",
+			       "--size", "256", "--rmw", "20", "--duration", "0.3", "--warmup", "0",
+			       "--kill", "3", "--check", "--quiet", "--json", json, NULL };
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(bench(args), MMS_EXIT_OK, "%s failed under kills", backend_at(i));
+	cr_assert_eq(json_sum(json, "kills"), 3);
+	cr_assert_eq(json_sum(json, "torn"), 0);
+	cr_assert_eq(json_sum(json, "violations"), 0);
+	cr_assert_eq(json_sum(json, "lost_updates"), 0);
+	cr_assert_gt(json_sum(json, "history_ops"), 1000, "the run did check something");
+	unlink(json);
+}
