@@ -37,7 +37,7 @@ DEPFILES  := $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=
 BUILD_PKGS := libtpl-dev libxxhash-dev libcriterion-dev libjson-c-dev pkg-config
 BENCH_PKGS := hyperfine python3-matplotlib valgrind
 
-.PHONY: all deps bench-deps test install clean demo
+.PHONY: all deps bench-deps test install clean demo bench report bench-check bench-ab bench-baseline
 all: $(BUILD)/libmmshare.a $(BUILD)/libmmshare.so $(BUILD)/mmshare
 
 # ensure_pkgs LIST: install what dpkg does not have, or print the exact command and stop.
@@ -103,6 +103,39 @@ test: all $(BUILD)/tests/mms_tests $(PEERS)
 
 demo: all
 	$(BUILD)/mmshare demo
+
+# ---- benchmarks (bench/, reports/) ----
+OUT         ?= reports/out
+GATE_ROUNDS ?= 5
+PY          := /usr/bin/python3
+
+# The main job: sweep, crash run, hyperfine, plots and report.md in $(OUT).
+bench: all bench-deps
+	bench/run.sh $(BUILD)/mmshare $(OUT)
+
+# Rebuild the report from an earlier run: make report RESULTS=reports/out/bench.json
+report: bench-deps
+	@test -n "$(RESULTS)" || { echo "usage: make report RESULTS=file.json [OUT=dir]" >&2; exit 2; }
+	$(PY) reports/report.py $(RESULTS) $(OUT)
+
+# The regression gate against the stored baseline (bench/baseline/gate.json).
+bench-check: all bench-deps
+	$(PY) bench/gate.py run --mmshare $(BUILD)/mmshare --rounds $(GATE_ROUNDS) --out $(BUILD)/gate/new.json
+	$(BUILD)/mmshare compare bench/baseline/gate.json $(BUILD)/gate/new.json --markdown $(BUILD)/gate/summary.md
+
+bench-baseline: all bench-deps
+	$(PY) bench/gate.py run --mmshare $(BUILD)/mmshare --rounds $(GATE_ROUNDS) --out bench/baseline/gate.json
+
+# A/B against a git ref, built in a scratch worktree, runs interleaved: make bench-ab REF=HEAD~1
+AB := $(BUILD)/ab
+bench-ab: all bench-deps
+	@test -n "$(REF)" || { echo "usage: make bench-ab REF=git-ref" >&2; exit 2; }
+	rm -rf $(AB)/ref && git worktree prune && git worktree add --detach $(AB)/ref $(REF)
+	$(MAKE) -C $(AB)/ref BUILD=build SANITIZE=0 EXTRA_CPPFLAGS= build/mmshare
+	$(PY) bench/gate.py ab --a $(AB)/ref/build/mmshare --b $(BUILD)/mmshare --rounds $(GATE_ROUNDS) \
+	  --out-a $(AB)/a.json --out-b $(AB)/b.json
+	git worktree remove --force $(AB)/ref
+	$(BUILD)/mmshare compare $(AB)/a.json $(AB)/b.json --markdown $(AB)/summary.md
 
 mmshare.pc: Makefile
 	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: mmshare\nDescription: share one value among forked processes (set/get/lock)\nVersion: 0.1.0\nLibs: -L$${libdir} -lmmshare\nLibs.private: -ltpl -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@

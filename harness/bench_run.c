@@ -11,7 +11,7 @@
 #include "mmshare.h"
 #include "bench_run.h"
 
-#define HIST_CAP_PER_WORKER (4ULL << 20)     /* records; touched pages only are used */
+#define HIST_CAP_PER_WORKER (8ULL << 20)     /* records; touched pages only are used */
 #define RECOVERY_GIVE_UP_NS 5000000000ULL
 
 /* Everything the parent holds for one run. */
@@ -27,6 +27,8 @@ struct run {
 	uint64_t seed;
 	uint64_t deadline_ns;           /* the watchdog */
 	double recovery_sum_ms;
+	uint64_t *kill_at;              /* when each kill happened */
+	unsigned *kill_victim;          /* and whom it hit */
 };
 
 static void *map_shared(size_t len)
@@ -143,6 +145,8 @@ static void kill_one(struct run *run)
 		return;
 	kill(s->pid, SIGKILL);
 	at = bench_now_ns();
+	run->kill_at[run->r->kills] = at;
+	run->kill_victim[run->r->kills] = victim;
 	waitpid(s->pid, NULL, 0);
 	s->killed = 1;
 	s->stop_ns = s->start_ns ? at : 0;
@@ -271,9 +275,11 @@ static int gate_and_run(struct run *run)
 			return -1;
 		else
 			nap_us(100);
-	run->shared->phase = PHASE_WARMUP;
-	if (run->o->warmup > 0)
+	if (run->o->warmup > 0) {
+		run->shared->phase = PHASE_WARMUP;
 		nap_us((long)(run->o->warmup * 1e6));
+	}
+	/* Without warmup, workers go straight to measuring: --ops runs are then exactly repeatable. */
 	run->shared->phase = PHASE_MEASURE;
 	if (drive(run))
 		return -1;
@@ -396,6 +402,51 @@ static double stamp_cost_ns(void)
 	return (double)(t1 - t0) / 100000;
 }
 
+/* The first response after t in one worker's history (its responses only grow), or UINT64_MAX. */
+static uint64_t first_resp_after(const struct hist_op *ops, uint64_t n, uint64_t t)
+{
+	uint64_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (ops[mid].resp > t)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo < n ? ops[lo].resp : UINT64_MAX;
+}
+
+/*
+ * With a history, recovery is measured on the workers' own clocks: from each kill to the first
+ * operation a survivor completed after it. (The parent's polling view adds its own scheduling delay.)
+ */
+static void recovery_from_history(struct run *run)
+{
+	unsigned k, w;
+	uint64_t best, t;
+	double ms;
+
+	run->r->recovery_ms_max = 0;
+	run->recovery_sum_ms = 0;
+	for (k = 0; k < run->r->kills; k++) {
+		best = UINT64_MAX;
+		for (w = 0; w < run->used; w++) {
+			const struct worker_slot *s = &run->slots[w];
+
+			if (w == run->kill_victim[k] || !s->start_ns || s->start_ns > run->kill_at[k])
+				continue;
+			t = first_resp_after(run->hist + (size_t)w * HIST_CAP_PER_WORKER, s->hist_n,
+					     run->kill_at[k]);
+			best = t < best ? t : best;
+		}
+		ms = best == UINT64_MAX ? 0 : (double)(best - run->kill_at[k]) / 1e6;
+		run->recovery_sum_ms += ms;
+		run->r->recovery_ms_max = ms > run->r->recovery_ms_max ? ms : run->r->recovery_ms_max;
+	}
+}
+
 static int run_oracle(struct run *run, const struct hist_op *initial)
 {
 	struct hist_op *bufs[run->used];
@@ -417,6 +468,12 @@ static int setup(struct run *run, struct hist_op *initial)
 	if (!first)
 		return MMS_ESYS;
 	run->nslots = run->pt->procs + run->o->kill;
+	run->kill_at = calloc(run->o->kill + 1, sizeof(*run->kill_at));
+	run->kill_victim = calloc(run->o->kill + 1, sizeof(*run->kill_victim));
+	if (!run->kill_at || !run->kill_victim) {
+		free(first);
+		return MMS_ESYS;
+	}
 	run->shared = map_shared(sizeof(*run->shared));
 	run->slots = map_shared(sizeof(*run->slots) * run->nslots);
 	if (run->o->check)
@@ -439,6 +496,8 @@ static int setup(struct run *run, struct hist_op *initial)
 
 static void teardown(struct run *run)
 {
+	free(run->kill_at);
+	free(run->kill_victim);
 	if (run->target.ops)
 		run->target.ops->close(&run->target);
 	if (run->shared)
@@ -467,9 +526,11 @@ int bench_run_point(const struct bench_opts *o, const struct bench_point *pt, st
 		r->hung = gate_and_run(&run) != 0;
 		if (r->hung)
 			kill_all(&run);
-		collect(&run, stamp);
-		if (o->check)
+		if (o->check) {
+			recovery_from_history(&run);
 			run_oracle(&run, &initial);
+		}
+		collect(&run, stamp);
 	}
 	teardown(&run);
 	return err;

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# run.sh MMSHARE OUTDIR -- the main job: the sweep, the crash run, whole-process timings, the report.
+# A correctness failure still gets its report written, then makes the job fail.
+set -uo pipefail
+mmshare=${1:?usage: run.sh MMSHARE OUTDIR}
+out=${2:?usage: run.sh MMSHARE OUTDIR}
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$out"
+failed=0
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "1/4 sweep: every backend and the bare loops, raw and tpl, with --check (a few minutes)"
+"$mmshare" bench $(cat "$here/sweep.args") --json "$out/sweep.json" --csv "$out/bench.csv" || failed=1
+step "2/4 crash run: workers SIGKILLed at random instants, with --check"
+"$mmshare" bench $(cat "$here/crash.args") --json "$out/crash.json" || failed=1
+step "3/4 whole-process timings with hyperfine (bench/scenarios)"
+"$here/hyperfine.sh" "$mmshare" "$out/hyperfine.json" || failed=1
+step "4/4 report"
+/usr/bin/python3 "$here/merge.py" "$out/bench.json" "$out/sweep.json" "$out/crash.json" || failed=1
+/usr/bin/python3 "$here/../reports/report.py" "$out/bench.json" "$out" || failed=1
+printf '\nreport: %s/report.md (plots and data beside it)\n' "$out"
+[ "$failed" = 0 ] || echo "mmshare: some step failed or found a correctness failure: see above" >&2
+exit "$failed"
