@@ -1,4 +1,4 @@
-/* compare.c -- `mmshare compare`: two benchmark files, one row per scenario, a gate on regressions. */
+/* compare.c -- `mmshare compare`: two benchmark files, a row per scenario, a regression gate. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -12,6 +12,8 @@
 
 #define CMP_CONFIDENCE   0.99   /* of the interval on a change */
 #define CMP_MAX_INPUT    (256u << 20)
+#define CMP_MIN_POOL     8      /* scenarios needed to estimate the noise between runs */
+#define CMP_MIN_GROUP    3      /* scenarios of a backend for a row of its own */
 
 static const char compare_usage[] =
 	"usage: mmshare compare [--threshold PERCENT] [--insn-threshold PERCENT] [--markdown FILE]\n"
@@ -23,12 +25,20 @@ static const char compare_usage[] =
 	"  --insn-threshold PERCENT  tolerated growth of insn_per_op, a deterministic count (default 2)\n"
 	"  --markdown FILE           also write the table as GitHub markdown with a verdict line\n"
 	"  --quiet                   print only REGRESSION rows and the final line\n\n"
-	"The change is new/base - 1 with a 99% interval: Welch's t on the log of the ratio of the\n"
-	"means (delta method). A scenario is a REGRESSION only when the whole interval is slower\n"
-	"than the threshold, so noisy scenarios cannot fail the gate and precise ones catch a real\n"
-	"slowdown. With one run on one side, that side is given the other side's run-to-run spread;\n"
-	"with one run on both, the spread is the median absolute log change of all such scenarios,\n"
-	"floored at a third of the threshold (see the README). insn_per_op is gated on the point.\n"
+	"How it decides. change = new/base - 1 of the means. Its interval is Welch's t on the log\n"
+	"of the ratio of the means (delta method), widened by the noise between the two runs, which\n"
+	"back-to-back repeats cannot see: the spread of all scenarios' log changes about their\n"
+	"backend's median (1.4826 x MAD, over all scenarios and over those with the same procs; the\n"
+	"larger), never less than one run's own spread. All intervals are simultaneous at 99%\n"
+	"(Bonferroni over scenarios and groups), since one is enough to fail the gate. A row is a\n"
+	"REGRESSION only when its whole interval is slower than the threshold. Besides each\n"
+	"scenario, each backend with 3+ scenarios and all backends together get a row: the median\n"
+	"change, which catches a slowdown of a whole backend that no single noisy scenario shows.\n"
+	"One run a side: the interval takes the pooled spread of 8+ scenarios, or, with fewer,\n"
+	"a spread of half the threshold (a REGRESSION then needs over twice the threshold).\n"
+	"insn_per_op is a count: it fails when it grows by more than --insn-threshold, no noise.\n"
+	"A change of the whole machine between the runs looks like a change of every backend: run\n"
+	"base and new back to back on a quiet machine, with --repeat 3 or more.\n"
 	"Exit status: 0 no regression, 1 a regression, 2 bad usage or unusable input.\n";
 
 enum cmp_kind { KIND_NONE, KIND_BENCH, KIND_HYPERFINE };
@@ -49,18 +59,30 @@ struct scenario {
 	char *key;              /* identity, to match the two files */
 	char *label;            /* for the table */
 	char *backend;          /* for the final line */
+	unsigned long long stratum;     /* scenarios alike in noise: the bench's procs */
 	struct samples s[2];    /* the metric */
 	struct samples insn[2]; /* instructions per operation, where reported */
 };
 
-/* The comparison of one metric of one scenario. */
+/* The comparison of one metric of one scenario, or of a group of scenarios. */
 struct change {
 	double mean[2], rsd[2]; /* mean, relative sample standard deviation */
-	size_t n[2];
+	size_t n[2];            /* runs a side; scenarios, for a group */
 	double c, lo, hi;       /* new/base - 1 and its interval */
-	int interval;           /* 0: no interval (a zero mean, or a deterministic count) */
+	double l, var, df;      /* log change, its variance and degrees of freedom, when scored */
+	double wvar, wdf;       /* the part of var its own repeats see, and its degrees of freedom */
+	double bvar, bdf;       /* the part they do not see, estimated over the scenarios */
+	int scored;             /* has a log change with an interval */
 	const char *how;        /* how the interval was had, when not from both sides' repeats */
 	enum verdict v;
+};
+
+/* The noise of a log change between two runs, estimated over scenarios. */
+struct noise {
+	int have;               /* enough scenarios to say */
+	double total;           /* variance of a log change */
+	double between;         /* the part that the repeats of a run do not see */
+	double df;
 };
 
 struct cmp {
@@ -71,16 +93,22 @@ struct cmp {
 	const char *path[2];
 	struct scenario *sc;
 	size_t n, cap;
-	double pooled_sd;                       /* log-change spread of single-run scenarios, or NAN */
-	size_t counts[6];                       /* scenarios by verdict of their main metric */
-	size_t insn_regressions;
+	const char **backends;                  /* each once, in order of appearance */
+	size_t nbackends, ngroups;              /* groups: backends with CMP_MIN_GROUP scored, and all */
+	size_t nscored;                         /* scenarios with a log change */
+	double alpha;                           /* per interval: 1% over all of them (Bonferroni) */
+	struct noise all, *noise;               /* between runs: over all scenarios, for each */
+	size_t counts[6];                       /* scenarios by the verdict of their main metric */
+	size_t insn_regressions, group_regressions;
 };
 
+/* A line of the table: a scenario's metric or insn_per_op, or a group of scenarios. */
 struct row {
-	const struct scenario *s;
 	const char *label, *metric;
+	const char *backend;    /* for the final line; NULL: all backends */
+	char own[64];           /* the label of a group */
 	char base[80], new[80], chg[24], ci[48];
-	const char *verdict;
+	enum verdict v;
 };
 
 /* ---- Student's t ---- */
@@ -232,6 +260,8 @@ static void cmp_free(struct cmp *c)
 		free(c->sc[k].key), free(c->sc[k].label), free(c->sc[k].backend);
 	}
 	free(c->sc);
+	free(c->backends);
+	free(c->noise);
 }
 
 /* ---- reading a file ---- */
@@ -294,7 +324,8 @@ static json_object *load_json(const char *path)
 
 	if (!text)
 		return NULL;
-	for (k = 0; k < len && strchr(" \t\r\n", text[k]); k++)
+	k = len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3) ? 3 : 0;   /* a UTF-8 byte order mark */
+	for (; k < len && text[k] && strchr(" \t\r\n", text[k]); k++)
 		;
 	if (k == len) {
 		free(text);
@@ -308,7 +339,8 @@ static json_object *load_json(const char *path)
 		return NULL;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, text, (int)len);
+	k = len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3) ? 3 : 0;
+	root = json_tokener_parse_ex(tok, text + k, (int)(len - k));
 	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
 
@@ -357,7 +389,8 @@ static enum cmp_kind detect(const char *path, json_object *root)
 }
 
 /* A field of results[i]: present and of the right sort, or said. */
-static json_object *field(const char *path, size_t i, json_object *r, const char *name, int optional)
+static json_object *field(const char *path, size_t i, json_object *r, const char *name,
+			  int optional)
 {
 	json_object *v = NULL;
 
@@ -455,6 +488,8 @@ static int add_bench_result(struct cmp *c, int side, size_t i, json_object *r)
 	snprintf(label, sizeof(label), "%s %s p=%llu w=%llu%% %s%s", backend, mode, procs, write, sz,
 		 rmw_text);
 	s = scenario_get(c, key, label, backend);
+	if (s)
+		s->stratum = procs;
 	if (!s || samples_add(&s->s[side], ops) || (!no_insn && samples_add(&s->insn[side], insn)))
 		return bad_input(path, "out of memory");
 	return 0;
@@ -485,33 +520,35 @@ static void hyperfine_backend(json_object *r, const char *command, char *out, si
 	snprintf(out, cap, "%s", command);
 }
 
-/* One result of hyperfine's export: its run times, or its mean when the times are missing. */
-static int add_hyperfine_result(struct cmp *c, int side, size_t i, json_object *r)
+/*
+ * A hyperfine scenario is its parameters when it has some (so that builds at two paths still
+ * match), else its command: "name=value ..." in hyperfine's order, or the command.
+ */
+static void hyperfine_key(json_object *r, const char *command, char *out, size_t cap)
 {
-	const char *path = c->path[side], *command;
-	json_object *times, *t;
-	struct scenario *s;
-	char backend[256];
-	double mean = 0;
-	size_t k, n = 0;
+	json_object *params;
+	size_t used = 0;
 
-	if (!json_object_is_type(r, json_type_object))
-		return bad_input(path, "results[%zu]: expected an object, got %s", i,
-				 json_type_to_name(json_object_get_type(r)));
-	if (get_text(path, i, r, "command", &command))
-		return -1;
-	hyperfine_backend(r, command, backend, sizeof(backend));
-	if (!json_object_object_get_ex(r, "times", &times) || !times) {
-		if (get_number(path, i, r, "mean", 0, &mean))
-			return -1;
-		s = scenario_get(c, command, command, backend);
-		return !s || samples_add(&s->s[side], mean) ? bad_input(path, "out of memory") : 0;
+	*out = 0;
+	if (json_object_object_get_ex(r, "parameters", &params) &&
+	    json_object_is_type(params, json_type_object)) {
+		json_object_object_foreach(params, name, value)
+			if (used < cap)
+				used += (size_t)snprintf(out + used, cap - used, "%s%s=%s", used ? " " : "",
+							 name, json_object_get_string(value));
 	}
+	if (!used)
+		snprintf(out, cap, "%s", command);
+}
+
+static int add_times(struct cmp *c, int side, size_t i, struct scenario *s, json_object *times)
+{
+	const char *path = c->path[side];
+	json_object *t;
+	size_t k, n;
+
 	if (!json_object_is_type(times, json_type_array) || !(n = json_object_array_length(times)))
 		return bad_input(path, "results[%zu].times: expected a non-empty array of numbers", i);
-	s = scenario_get(c, command, command, backend);
-	if (!s)
-		return bad_input(path, "out of memory");
 	for (k = 0; k < n; k++) {
 		t = json_object_array_get_idx(times, k);
 		if (!is_number(t) || !isfinite(json_object_get_double(t)) || json_object_get_double(t) < 0)
@@ -520,6 +557,33 @@ static int add_hyperfine_result(struct cmp *c, int side, size_t i, json_object *
 			return bad_input(path, "out of memory");
 	}
 	return 0;
+}
+
+/* One result of hyperfine's export: its run times, or its mean when the times are missing. */
+static int add_hyperfine_result(struct cmp *c, int side, size_t i, json_object *r)
+{
+	const char *path = c->path[side], *command;
+	json_object *times = NULL;
+	struct scenario *s;
+	char backend[256], key[1024];
+	double mean = 0;
+
+	if (!json_object_is_type(r, json_type_object))
+		return bad_input(path, "results[%zu]: expected an object, got %s", i,
+				 json_type_to_name(json_object_get_type(r)));
+	if (get_text(path, i, r, "command", &command))
+		return -1;
+	json_object_object_get_ex(r, "times", &times);
+	if (!times && get_number(path, i, r, "mean", 0, &mean))
+		return -1;
+	hyperfine_backend(r, command, backend, sizeof(backend));
+	hyperfine_key(r, command, key, sizeof(key));
+	s = scenario_get(c, key, command, backend);
+	if (!s)
+		return bad_input(path, "out of memory");
+	if (times)
+		return add_times(c, side, i, s, times);
+	return samples_add(&s->s[side], mean) ? bad_input(path, "out of memory") : 0;
 }
 
 static int load_side(struct cmp *c, int side)
@@ -562,64 +626,226 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/*
- * Scenarios with a single run on each side carry no noise estimate of their own. Their spread is
- * taken from all of them together: 1.4826 x the median absolute log change is the standard
- * deviation of a log change if most scenarios did not change, and a change of the whole run
- * shifts it up, which is the safe side. Fewer than 8 such scenarios: no estimate (NAN).
- */
-static void pool_single_runs(struct cmp *c)
+static double median(double *v, size_t n)
 {
-	double *d = malloc((c->n + 1) * sizeof(*d));
-	size_t k, n = 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
-	c->pooled_sd = NAN;
-	if (!d)
-		return;
-	for (k = 0; k < c->n; k++) {
-		const struct scenario *s = &c->sc[k];
+/* Means, spreads and counts of one metric of a scenario. */
+static void describe(const struct samples *s, struct change *ch)
+{
+	int side;
 
-		if (s->s[0].n == 1 && s->s[1].n == 1 && s->s[0].v[0] > 0 && s->s[1].v[0] > 0)
-			d[n++] = fabs(log(s->s[1].v[0] / s->s[0].v[0]));
+	memset(ch, 0, sizeof(*ch));
+	for (side = 0; side < 2; side++) {
+		ch->n[side] = s[side].n;
+		ch->mean[side] = samples_mean(&s[side]);
+		ch->rsd[side] = samples_rsd(&s[side]);
 	}
-	if (n >= 8) {
-		qsort(d, n, sizeof(*d), cmp_double);
-		c->pooled_sd = 1.4826 * (n % 2 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2);
-	}
-	free(d);
+}
+
+static int comparable(const struct change *ch)
+{
+	return ch->n[0] && ch->n[1] && ch->mean[0] > 0 && ch->mean[1] > 0;
 }
 
 /*
- * The interval on log(mean_new / mean_base): variance of each log mean by the delta method,
- * rsd^2 / n, and Welch-Satterthwaite degrees of freedom. A side with one run borrows the other
- * side's spread; two single runs use the pooled spread, never less than a third of the
- * threshold (the fallback documented in the usage).
+ * The variance of a scenario's log change seen by its own repeats (delta method: rsd^2 / n a
+ * side) and its Welch-Satterthwaite degrees of freedom. A side with a single run is given the
+ * other side's spread. 0 when neither side has two runs.
  */
-static void log_interval(const struct cmp *c, struct change *ch, double *half)
+static int within_run(const struct change *ch, double *var, double *df)
 {
-	double v0, v1, df, sd;
+	double v0, v1, s2;
+	int many = ch->n[1] >= 2;
 
 	if (ch->n[0] >= 2 && ch->n[1] >= 2) {
 		v0 = ch->rsd[0] * ch->rsd[0] / ch->n[0];
 		v1 = ch->rsd[1] * ch->rsd[1] / ch->n[1];
-		df = v0 + v1 > 0 ? (v0 + v1) * (v0 + v1) /
-			(v0 * v0 / (ch->n[0] - 1) + v1 * v1 / (ch->n[1] - 1)) : 1e9;
-	} else if (ch->n[0] >= 2 || ch->n[1] >= 2) {
-		int many = ch->n[1] >= 2;
-
-		sd = ch->rsd[many];
-		v0 = sd * sd / ch->n[many];
-		v1 = sd * sd;
-		df = (double)ch->n[many] - 1;
-		ch->how = "one run: the other side's spread";
-	} else {
-		sd = isnan(c->pooled_sd) ? 0 : c->pooled_sd;
-		sd = fmax(sd, c->threshold / 3) / sqrt(2);
-		v0 = v1 = sd * sd;
-		df = 1e9;
-		ch->how = "one run a side: pooled spread";
+		*var = v0 + v1;
+		*df = *var > 0 ? *var * *var / (v0 * v0 / (ch->n[0] - 1) + v1 * v1 / (ch->n[1] - 1)) : 1e9;
+		return 1;
 	}
-	*half = t_critical(1 - CMP_CONFIDENCE, df < 1 ? 1 : df) * sqrt(v0 + v1);
+	if (ch->n[0] < 2 && ch->n[1] < 2)
+		return 0;
+	s2 = ch->rsd[many] * ch->rsd[many];
+	*var = s2 / ch->n[many] + s2;
+	*df = (double)ch->n[many] - 1;
+	return 1;
+}
+
+static size_t backend_index(const struct cmp *c, const char *backend)
+{
+	size_t b;
+
+	for (b = 0; b < c->nbackends && strcmp(c->backends[b], backend); b++)
+		;
+	return b;
+}
+
+/*
+ * The intervals to come, for the Bonferroni split of the 1%: every scored scenario, a row for
+ * each backend with CMP_MIN_GROUP of them, and one for all backends together.
+ */
+static int count_intervals(struct cmp *c)
+{
+	size_t *per = calloc(c->n + 1, sizeof(*per)), k, b;
+	struct change ch;
+
+	c->backends = calloc(c->n + 1, sizeof(*c->backends));
+	if (!per || !c->backends) {
+		free(per);
+		return -1;
+	}
+	for (k = 0; k < c->n; k++) {
+		b = backend_index(c, c->sc[k].backend);
+		if (b == c->nbackends)
+			c->backends[c->nbackends++] = c->sc[k].backend;
+		describe(c->sc[k].s, &ch);
+		if (comparable(&ch))
+			per[b]++, c->nscored++;
+	}
+	for (b = 0; b < c->nbackends; b++)
+		c->ngroups += per[b] >= CMP_MIN_GROUP;
+	c->ngroups += c->nbackends > 1 && c->nscored >= CMP_MIN_GROUP;
+	c->alpha = (1 - CMP_CONFIDENCE) / (double)(c->nscored + c->ngroups ? c->nscored + c->ngroups : 1);
+	free(per);
+	return 0;
+}
+
+/* The median log change of a backend's scenarios (of all, for NULL); 0 with none. */
+static double group_median(const struct cmp *c, const char *backend, double *scratch, size_t *n)
+{
+	struct change ch;
+	size_t k;
+
+	*n = 0;
+	for (k = 0; k < c->n; k++) {
+		if (backend && strcmp(c->sc[k].backend, backend))
+			continue;
+		describe(c->sc[k].s, &ch);
+		if (comparable(&ch))
+			scratch[(*n)++] = log(ch.mean[1] / ch.mean[0]);
+	}
+	return *n ? median(scratch, *n) : 0;
+}
+
+/* The noise over the scenarios whose deviation is known (and of one stratum, unless all). */
+static void pool_noise(const struct cmp *c, const double *dev, const double *wv, int all,
+		       unsigned long long stratum, double *tmp, struct noise *out)
+{
+	size_t k, n = 0, nw = 0;
+	double sd, wmed;
+
+	memset(out, 0, sizeof(*out));
+	for (k = 0; k < c->n; k++)
+		if (!isnan(dev[k]) && (all || c->sc[k].stratum == stratum))
+			tmp[n++] = dev[k];
+	if (n < CMP_MIN_POOL)
+		return;
+	sd = 1.4826 * median(tmp, n);
+	for (k = 0; k < c->n; k++)
+		if (!isnan(dev[k]) && !isnan(wv[k]) && (all || c->sc[k].stratum == stratum))
+			tmp[nw++] = wv[k];
+	wmed = nw ? median(tmp, nw) : 0;
+	out->have = 1;
+	out->total = sd * sd;
+	out->between = fmax(0, out->total - wmed);
+	out->df = fmax(1, 0.37 * (double)(n - 1));     /* a MAD is 37% efficient */
+}
+
+/* Each scenario's log change less its backend's median, and its within-run variance (or NAN). */
+static void deviations(const struct cmp *c, double *dev, double *wv, double *tmp)
+{
+	double all, *mid = tmp + c->n + 1, df;
+	size_t k, b, n;
+	struct change ch;
+
+	all = group_median(c, NULL, tmp, &n);
+	for (b = 0; b < c->nbackends; b++) {
+		mid[b] = group_median(c, c->backends[b], tmp, &n);
+		mid[b] = n >= CMP_MIN_GROUP ? mid[b] : all;
+	}
+	for (k = 0; k < c->n; k++) {
+		describe(c->sc[k].s, &ch);
+		dev[k] = wv[k] = NAN;
+		if (!comparable(&ch))
+			continue;
+		dev[k] = fabs(log(ch.mean[1] / ch.mean[0]) - mid[backend_index(c, c->sc[k].backend)]);
+		if (!within_run(&ch, &wv[k], &df))
+			wv[k] = NAN;
+	}
+}
+
+/*
+ * The noise between the two runs. Repeats run back to back, so they do not see what changes from
+ * one run to the next (other load, frequency, placement); the scenarios together do. With at least
+ * CMP_MIN_POOL scenarios: the spread of their log changes about their backend's median (1.4826 x
+ * MAD, which neither a few real regressions nor a change of a whole backend move), less the
+ * typical within-run variance. Noise grows with the number of processes, so each scenario takes
+ * the larger of the estimate over all scenarios and over those with its number of processes.
+ */
+static void estimate_between(struct cmp *c)
+{
+	double *dev = malloc(4 * (c->n + 1) * sizeof(*dev)), *wv = dev + c->n + 1, *tmp = wv + c->n + 1;
+	struct noise own;
+	size_t k;
+
+	c->noise = calloc(c->n + 1, sizeof(*c->noise));
+	if (!dev || !c->noise || c->nscored < CMP_MIN_POOL) {
+		free(dev);
+		return;
+	}
+	deviations(c, dev, wv, tmp);
+	pool_noise(c, dev, wv, 1, 0, tmp, &c->all);
+	for (k = 0; k < c->n; k++) {
+		c->noise[k] = c->all;
+		pool_noise(c, dev, wv, 0, c->sc[k].stratum, tmp, &own);
+		if (own.have && own.total > c->noise[k].total)
+			c->noise[k] = own;
+		if (own.have && own.between > c->noise[k].between)
+			c->noise[k].between = own.between;
+	}
+	free(dev);
+}
+
+/*
+ * The variance of log(mean_new / mean_base): within-run plus between-run, Satterthwaite's degrees
+ * of freedom. Repeats run back to back and share the state of the machine, so their mean is not
+ * taken to move less from one run to the next than a single run does: the variance is at least
+ * rsd_base^2 + rsd_new^2, which keeps scenarios noisier than the typical one from failing on the
+ * typical noise. Two single runs have no spread of their own: they take the whole spread of the
+ * log changes, or, with too few scenarios to pool, an assumed standard deviation of half the
+ * threshold.
+ */
+static void log_variance(const struct cmp *c, const struct noise *nz, struct change *ch)
+{
+	double b = nz->have ? nz->between : 0, floor;
+
+	ch->bvar = b;
+	ch->bdf = nz->have ? nz->df : 1e9;
+	if (within_run(ch, &ch->wvar, &ch->wdf)) {
+		ch->how = ch->n[0] < 2 || ch->n[1] < 2 ? "borrowed" : NULL;
+		floor = ch->n[0] < 2 ? 2 * ch->rsd[1] * ch->rsd[1] : ch->n[1] < 2 ?
+			2 * ch->rsd[0] * ch->rsd[0] : ch->rsd[0] * ch->rsd[0] + ch->rsd[1] * ch->rsd[1];
+		ch->var = ch->wvar + b;
+		ch->df = b > 0 ? ch->var * ch->var / ((ch->wvar > 0 ? ch->wvar * ch->wvar / ch->wdf : 0) +
+						     b * b / ch->bdf) : ch->wdf;
+		if (b > 0 && floor > ch->var) {
+			ch->var = floor;
+			ch->df = ch->wdf;
+		}
+	} else if (nz->have) {
+		ch->var = ch->bvar = nz->total;
+		ch->df = nz->df;
+		ch->wvar = 0;
+		ch->how = "pooled";
+	} else {
+		ch->var = c->threshold * c->threshold / 4;
+		ch->df = 1e9;
+		ch->how = "assumed";
+	}
 }
 
 /* Worse and better in the metric's own direction: ops/s falls, time grows. */
@@ -635,49 +861,86 @@ static enum verdict judge(double c, double lo, double hi, double thr, int higher
 	return point < -thr ? V_NOISE : V_OK;
 }
 
-static void compare_metric(const struct cmp *c, const struct scenario *s, struct change *ch)
+/* The interval from ch->l, ch->var and ch->df, and the verdict on it. */
+static void conclude(const struct cmp *c, struct change *ch)
 {
-	int side, higher_better = c->kind == KIND_BENCH;
-	double half, l;
+	double half = t_critical(c->alpha, ch->df < 1 ? 1 : ch->df) * sqrt(ch->var);
 
-	memset(ch, 0, sizeof(*ch));
-	for (side = 0; side < 2; side++) {
-		ch->n[side] = s->s[side].n;
-		ch->mean[side] = samples_mean(&s->s[side]);
-		ch->rsd[side] = samples_rsd(&s->s[side]);
-	}
+	ch->c = expm1(ch->l);
+	ch->lo = expm1(ch->l - half);
+	ch->hi = expm1(ch->l + half);
+	ch->scored = 1;
+	ch->v = judge(ch->c, ch->lo, ch->hi, c->threshold, c->kind == KIND_BENCH);
+}
+
+static void compare_metric(const struct cmp *c, size_t k, struct change *ch)
+{
+	const struct scenario *s = &c->sc[k];
+	static const struct noise none;
+
+	describe(s->s, ch);
 	if (!ch->n[0] || !ch->n[1]) {
 		ch->v = ch->n[0] ? V_MISSING_NEW : V_MISSING_BASE;
 		return;
 	}
-	if (ch->mean[0] <= 0 || ch->mean[1] <= 0) {     /* a zero is not noise: judge the point */
+	if (!comparable(ch)) {          /* a zero is not noise: judge the point */
 		ch->c = ch->mean[0] > 0 ? -1 : ch->mean[1] > 0 ? INFINITY : 0;
 		ch->lo = ch->hi = ch->c;
-		ch->v = judge(ch->c, ch->c, ch->c, c->threshold, higher_better);
+		ch->v = judge(ch->c, ch->c, ch->c, c->threshold, c->kind == KIND_BENCH);
 		return;
 	}
-	l = log(ch->mean[1] / ch->mean[0]);
-	log_interval(c, ch, &half);
-	ch->c = expm1(l);
-	ch->lo = expm1(l - half);
-	ch->hi = expm1(l + half);
-	ch->interval = 1;
-	ch->v = judge(ch->c, ch->lo, ch->hi, c->threshold, higher_better);
+	ch->l = log(ch->mean[1] / ch->mean[0]);
+	log_variance(c, c->noise ? &c->noise[k] : &none, ch);
+	conclude(c, ch);
+}
+
+/*
+ * A group of scenarios (a backend's, or all): the median of their log changes, whose variance is
+ * pi/2 times the typical scenario's over their number. The within-run parts are independent from
+ * scenario to scenario (n times the degrees of freedom), the between-run estimate is shared. A
+ * change of a whole backend shows here long before any one scenario's interval clears the
+ * threshold.
+ */
+static int compare_group(const struct cmp *c, const struct change *chs, const char *backend,
+			 struct change *g)
+{
+	double *v = malloc(5 * (c->n + 1) * sizeof(*v)), *w = v + c->n + 1, *wd = w + c->n + 1;
+	double *b = wd + c->n + 1, *bd = b + c->n + 1, bvar, bdf, wvar, wdf;
+	size_t k, n = 0;
+
+	memset(g, 0, sizeof(*g));
+	if (!v)
+		return 0;
+	for (k = 0; k < c->n; k++)
+		if (chs[k].scored && (!backend || !strcmp(c->sc[k].backend, backend))) {
+			v[n] = chs[k].l;
+			w[n] = chs[k].var - chs[k].bvar;
+			wd[n] = chs[k].wdf;
+			b[n] = chs[k].bvar;
+			bd[n++] = chs[k].bdf;
+		}
+	if (n >= CMP_MIN_GROUP) {
+		g->n[0] = g->n[1] = n;
+		g->l = median(v, n);
+		wvar = fmax(0, median(w, n));
+		wdf = median(wd, n) * (double)n;
+		bvar = median(b, n);
+		bdf = fmax(median(bd, n), c->all.have ? c->all.df : 1);  /* strata estimate apart */
+		g->var = (wvar + bvar) * M_PI / 2 / (double)n;
+		g->df = wvar + bvar > 0 ? (wvar + bvar) * (wvar + bvar) /
+			((wvar > 0 ? wvar * wvar / wdf : 0) + (bvar > 0 ? bvar * bvar / bdf : 0)) : 1e9;
+		conclude(c, g);
+	}
+	free(v);
+	return n >= CMP_MIN_GROUP;
 }
 
 /* insn_per_op is a count, not a measurement: no noise, the point decides. Lower is better. */
 static int compare_insn(const struct cmp *c, const struct scenario *s, struct change *ch)
 {
-	int side;
-
-	memset(ch, 0, sizeof(*ch));
-	if (!s->insn[0].n || !s->insn[1].n)
+	describe(s->insn, ch);
+	if (!ch->n[0] || !ch->n[1])
 		return 0;
-	for (side = 0; side < 2; side++) {
-		ch->n[side] = s->insn[side].n;
-		ch->mean[side] = samples_mean(&s->insn[side]);
-		ch->rsd[side] = samples_rsd(&s->insn[side]);
-	}
 	ch->c = ch->mean[0] > 0 ? ch->mean[1] / ch->mean[0] - 1 : ch->mean[1] > 0 ? INFINITY : 0;
 	ch->lo = ch->hi = ch->c;
 	ch->v = judge(ch->c, ch->c, ch->c, c->insn_threshold, 0);
@@ -724,16 +987,29 @@ static void pct(double x, char *out, size_t cap)
 		snprintf(out, cap, "%+.1f%%", 100 * x);
 }
 
-static void fill_row(struct row *r, const struct scenario *s, const struct change *ch,
-		     const char *metric, int kind)
+/* The change and interval cells. */
+static void change_cells(struct row *r, const struct change *ch, int count)
 {
 	char lo[16], hi[16];
 
+	pct(ch->c, r->chg, sizeof(r->chg));
+	if (!ch->scored) {
+		snprintf(r->ci, sizeof(r->ci), count ? "exact count" : "n/a (zero mean)");
+		return;
+	}
+	pct(ch->lo, lo, sizeof(lo));
+	pct(ch->hi, hi, sizeof(hi));
+	snprintf(r->ci, sizeof(r->ci), "[%s, %s]%s", lo, hi, ch->how ? " *" : "");
+}
+
+static void fill_row(struct row *r, const struct scenario *s, const struct change *ch,
+		     const char *metric, int kind)
+{
 	memset(r, 0, sizeof(*r));
-	r->s = s;
 	r->label = s->label;
+	r->backend = s->backend;
 	r->metric = metric;
-	r->verdict = verdict_name[ch->v];
+	r->v = ch->v;
 	snprintf(r->base, sizeof(r->base), "-");
 	snprintf(r->new, sizeof(r->new), "-");
 	snprintf(r->chg, sizeof(r->chg), "-");
@@ -742,16 +1018,23 @@ static void fill_row(struct row *r, const struct scenario *s, const struct chang
 		side_text(ch, 0, kind, r->base, sizeof(r->base));
 	if (ch->n[1])
 		side_text(ch, 1, kind, r->new, sizeof(r->new));
-	if (!ch->n[0] || !ch->n[1])
-		return;
-	pct(ch->c, r->chg, sizeof(r->chg));
-	if (!ch->interval) {
-		snprintf(r->ci, sizeof(r->ci), kind == KIND_NONE ? "exact count" : "n/a (zero mean)");
-		return;
-	}
-	pct(ch->lo, lo, sizeof(lo));
-	pct(ch->hi, hi, sizeof(hi));
-	snprintf(r->ci, sizeof(r->ci), "[%s, %s]%s", lo, hi, ch->how ? " *" : "");
+	if (ch->n[0] && ch->n[1])
+		change_cells(r, ch, kind == KIND_NONE);
+}
+
+static void fill_group_row(struct row *r, const char *backend, const struct change *g,
+			   const char *metric)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->own, sizeof(r->own), "%s: median of %zu", backend ? backend : "all backends",
+		 g->n[0]);
+	r->label = r->own;
+	r->backend = backend;
+	r->metric = metric;
+	r->v = g->v;
+	snprintf(r->base, sizeof(r->base), "-");
+	snprintf(r->new, sizeof(r->new), "-");
+	change_cells(r, g, 0);
 }
 
 /* Columns as wide as their widest cell, counted in characters, not bytes. */
@@ -774,15 +1057,20 @@ static void pad(FILE *out, const char *s, size_t w, const char *sep)
 	fputs(sep, out);
 }
 
+static const char *verdict_of(const struct row *r)
+{
+	return r->metric ? verdict_name[r->v] : "verdict";
+}
+
 static void text_row(FILE *out, const struct row *r, const size_t *w)
 {
 	pad(out, r->label, w[0], "  ");
-	pad(out, r->metric, w[1], "  ");
+	pad(out, r->metric ? r->metric : "metric", w[1], "  ");
 	pad(out, r->base, w[2], "  ");
 	pad(out, r->new, w[3], "  ");
 	pad(out, r->chg, w[4], "  ");
 	pad(out, r->ci, w[5], "  ");
-	fprintf(out, "%s\n", r->verdict);
+	fprintf(out, "%s\n", verdict_of(r));
 }
 
 static void md_cell(FILE *out, const char *s)
@@ -798,41 +1086,71 @@ static void md_cell(FILE *out, const char *s)
 
 static void md_row(FILE *out, const struct row *r)
 {
+	const char *b = r->v == V_REGRESSION ? "**" : "";
+
 	md_cell(out, r->label);
 	md_cell(out, r->metric);
 	md_cell(out, r->base);
 	md_cell(out, r->new);
 	md_cell(out, r->chg);
 	md_cell(out, r->ci);
-	fprintf(out, "| %s%s%s |\n", r->verdict[0] == 'R' ? "**" : "", r->verdict,
-		r->verdict[0] == 'R' ? "**" : "");
+	fprintf(out, "| %s%s%s |\n", b, verdict_name[r->v], b);
 }
 
 static const struct row header = {
-	.label = "scenario", .metric = "metric", .base = "base (mean ± rsd)", .new = "new (mean ± rsd)",
-	.chg = "change", .ci = "99% interval", .verdict = "verdict",
+	.label = "scenario", .base = "base (mean ± rsd)", .new = "new (mean ± rsd)", .chg = "change",
+	.ci = "99% interval",
 };
 
-/* Every row in order: the metric of each scenario, then its insn_per_op where both have it. */
+/* A scenario's rows: its metric, then its insn_per_op where both files have it. */
+static void scenario_rows(struct cmp *c, size_t k, const struct change *ch, struct row *rows,
+			  size_t *n)
+{
+	struct change insn;
+
+	c->counts[ch->v]++;
+	fill_row(&rows[(*n)++], &c->sc[k], ch, c->kind == KIND_BENCH ? "ops/s" : "time", c->kind);
+	if (compare_insn(c, &c->sc[k], &insn)) {
+		c->insn_regressions += insn.v == V_REGRESSION;
+		fill_row(&rows[(*n)++], &c->sc[k], &insn, "insn/op", KIND_NONE);
+	}
+}
+
+/* The group rows: each backend with enough scenarios, then all of them. */
+static void group_rows(struct cmp *c, const struct change *chs, struct row *rows, size_t *n)
+{
+	const char *metric = c->kind == KIND_BENCH ? "ops/s" : "time";
+	struct change g;
+	size_t b;
+
+	for (b = 0; b <= c->nbackends; b++) {
+		if (b == c->nbackends && c->nbackends < 2)
+			break;
+		if (!compare_group(c, chs, b < c->nbackends ? c->backends[b] : NULL, &g))
+			continue;
+		c->group_regressions += g.v == V_REGRESSION;
+		fill_group_row(&rows[(*n)++], b < c->nbackends ? c->backends[b] : NULL, &g, metric);
+	}
+}
+
 static struct row *build_rows(struct cmp *c, size_t *nrows)
 {
-	struct row *rows = calloc(2 * c->n + 1, sizeof(*rows));
-	const char *metric = c->kind == KIND_BENCH ? "ops/s" : "time";
-	struct change ch;
+	struct row *rows = calloc(3 * c->n + 2, sizeof(*rows));
+	struct change *chs = calloc(c->n + 1, sizeof(*chs));
 	size_t k;
 
 	*nrows = 0;
-	if (!rows)
+	if (!rows || !chs || count_intervals(c)) {
+		free(rows), free(chs);
 		return NULL;
-	for (k = 0; k < c->n; k++) {
-		compare_metric(c, &c->sc[k], &ch);
-		c->counts[ch.v]++;
-		fill_row(&rows[(*nrows)++], &c->sc[k], &ch, metric, c->kind);
-		if (compare_insn(c, &c->sc[k], &ch)) {
-			c->insn_regressions += ch.v == V_REGRESSION;
-			fill_row(&rows[(*nrows)++], &c->sc[k], &ch, "insn/op", KIND_NONE);
-		}
 	}
+	estimate_between(c);
+	for (k = 0; k < c->n; k++) {
+		compare_metric(c, k, &chs[k]);
+		scenario_rows(c, k, &chs[k], rows, nrows);
+	}
+	group_rows(c, chs, rows, nrows);
+	free(chs);
 	return rows;
 }
 
@@ -844,20 +1162,20 @@ static size_t wider(size_t w, const char *s)
 /* In quiet mode only the REGRESSION rows, and the header only above some. */
 static void print_table(FILE *out, const struct row *rows, size_t n, int quiet)
 {
-	size_t w[6] = { 0 }, k, shown = 0;
+	size_t w[6] = { 0, 6 }, k, shown = 0;
 
 	for (k = 0; k <= n; k++) {
 		const struct row *r = k < n ? &rows[k] : &header;
 
 		w[0] = wider(w[0], r->label);
-		w[1] = wider(w[1], r->metric);
+		w[1] = wider(w[1], r->metric ? r->metric : "");
 		w[2] = wider(w[2], r->base);
 		w[3] = wider(w[3], r->new);
 		w[4] = wider(w[4], r->chg);
 		w[5] = wider(w[5], r->ci);
 	}
 	for (k = 0; k < n; k++) {
-		if (quiet && rows[k].verdict != verdict_name[V_REGRESSION])
+		if (quiet && rows[k].v != V_REGRESSION)
 			continue;
 		if (!shown++)
 			text_row(out, &header, w);
@@ -881,19 +1199,20 @@ static int listed(const char *list, const char *name)
 static void regressed_backends(const struct row *rows, size_t n, char *out, size_t cap)
 {
 	size_t k, used = 0;
+	const char *name;
 
 	*out = 0;
 	for (k = 0; k < n && used < cap; k++) {
-		if (rows[k].verdict != verdict_name[V_REGRESSION] || listed(out, rows[k].s->backend))
+		name = rows[k].backend ? rows[k].backend : "all backends";
+		if (rows[k].v != V_REGRESSION || listed(out, name))
 			continue;
-		used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "",
-					 rows[k].s->backend);
+		used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", name);
 	}
 }
 
 static size_t regressions(const struct cmp *c)
 {
-	return c->counts[V_REGRESSION] + c->insn_regressions;
+	return c->counts[V_REGRESSION] + c->insn_regressions + c->group_regressions;
 }
 
 static void verdict_line(FILE *out, const struct cmp *c, const char *backends, int md)
@@ -901,8 +1220,9 @@ static void verdict_line(FILE *out, const struct cmp *c, const char *backends, i
 	const char *b = md ? "**" : "";
 
 	if (regressions(c))
-		fprintf(out, "%sREGRESSION%s in %s: %zu slower than %g%% beyond noise, %zu insn/op up more "
-			"than %g%%", b, b, backends, c->counts[V_REGRESSION], 100 * c->threshold,
+		fprintf(out, "%sREGRESSION%s in %s: %zu scenario(s) and %zu group(s) slower than %g%% "
+			"beyond noise, %zu insn/op up more than %g%%", b, b, backends,
+			c->counts[V_REGRESSION], c->group_regressions, 100 * c->threshold,
 			c->insn_regressions, 100 * c->insn_threshold);
 	else
 		fprintf(out, "%sno regression%s (threshold %g%%, insn %g%%)", b, b, 100 * c->threshold,
@@ -912,11 +1232,29 @@ static void verdict_line(FILE *out, const struct cmp *c, const char *backends, i
 		c->counts[V_MISSING_BASE], c->counts[V_MISSING_NEW]);
 }
 
-static const char footnote[] =
-	"change = new/base - 1; 99%% interval: Welch's t on the log ratio of the means%s; REGRESSION only "
-	"when the whole interval is slower than the threshold.\n";
+/* How the intervals were had, and the smallest slowdown this pair of runs can call a regression. */
+static void noise_note(FILE *out, const struct cmp *c)
+{
+	double sd = sqrt(c->all.total), t, least;
 
-static int write_markdown(const struct cmp *c, const struct row *rows, size_t n, const char *backends)
+	fprintf(out, "change = new/base - 1. Intervals: Welch's t on the log ratio of the means plus "
+		"the noise between runs, simultaneous 99%% over %zu intervals (Bonferroni); groups: "
+		"the median scenario. REGRESSION only when the whole interval is slower than the "
+		"threshold. * one run on a side: spread borrowed, pooled or assumed.\n",
+		c->nscored + c->ngroups);
+	if (!c->all.have)
+		return;
+	t = t_critical(c->alpha, c->all.df);
+	least = c->kind == KIND_BENCH ? 1 - (1 - c->threshold) * exp(-t * sd) :
+		(1 + c->threshold) * exp(t * sd) - 1;
+	fprintf(out, "Noise between the runs: %.1f%% (1 sd of a log change over %zu scenarios; %.1f%% "
+		"of it unseen by the repeats); one scenario alone fails beyond about a %.0f%% "
+		"slowdown%s.\n", 100 * sd, c->nscored, 100 * sqrt(c->all.between), 100 * least,
+		least > 3 * c->threshold ? " -- too noisy to gate single scenarios on this threshold" : "");
+}
+
+static int write_markdown(const struct cmp *c, const struct row *rows, size_t n,
+			  const char *backends)
 {
 	FILE *out = fopen(c->markdown, "w");
 	size_t k;
@@ -932,7 +1270,7 @@ static int write_markdown(const struct cmp *c, const struct row *rows, size_t n,
 	for (k = 0; k < n; k++)
 		md_row(out, &rows[k]);
 	fputc('\n', out);
-	fprintf(out, footnote, " (\\* one run on a side: borrowed or pooled spread)");
+	noise_note(out, c);
 	if (fclose(out)) {
 		fprintf(stderr, "mmshare compare: %s: cannot write: %s\n", c->markdown, strerror(errno));
 		return -1;
@@ -947,7 +1285,6 @@ static int report(struct cmp *c)
 	char backends[1024];
 	int err = 0;
 
-	pool_single_runs(c);
 	rows = build_rows(c, &n);
 	if (!rows) {
 		fprintf(stderr, "mmshare compare: out of memory\n");
@@ -956,7 +1293,7 @@ static int report(struct cmp *c)
 	regressed_backends(rows, n, backends, sizeof(backends));
 	print_table(stdout, rows, n, c->quiet);
 	if (!c->quiet)
-		printf(footnote, " (* one run on a side: borrowed or pooled spread)");
+		noise_note(stdout, c);
 	verdict_line(stdout, c, backends, 0);
 	fflush(stdout);
 	if (c->markdown)

@@ -8,6 +8,7 @@ static const struct mms_command *const commands[] = {
 	&mms_cmd_list,
 	&mms_cmd_demo,
 	&mms_cmd_bench,
+	&mms_cmd_compare,
 	NULL,
 };
 
