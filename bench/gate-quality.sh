@@ -12,8 +12,11 @@ out=$top/build/gate-quality
 mkdir -p "$out"
 make -C "$top" -s all >/dev/null
 make -C "$top" -s BUILD=build/planted EXTRA_CPPFLAGS=-DMMS_PLANTED_SLOWDOWN build/planted/mmshare >/dev/null
-a=$top/build/mmshare
-b=$top/build/planted/mmshare
+# Private copies: a rebuild during the trials must not change what is measured.
+cp "$top/build/mmshare" "$out/mmshare-a"
+cp "$top/build/planted/mmshare" "$out/mmshare-b"
+a=$out/mmshare-a
+b=$out/mmshare-b
 
 trial() { # NAME B-BINARY K -> prints "exit-status backends-named"
 	local name=$1 other=$2 k=$3
