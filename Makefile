@@ -97,9 +97,10 @@ $(BUILD)/tests/%: tests/peers/%.c $(BUILD)/libmmshare.a | $(BUILD)/.deps
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmmshare.a $(LIBS)
 
 # The tests find the peer programs and the tool through MMS_BUILD.
-test: all $(BUILD)/tests/mms_tests $(PEERS)
+test: all bench-deps $(BUILD)/tests/mms_tests $(PEERS)
 	MMS_BUILD=$(BUILD) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  $(BUILD)/tests/mms_tests --jobs 2
+	/usr/bin/python3 tests/report_test.py
 
 demo: all
 	$(BUILD)/mmshare demo

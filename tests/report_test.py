@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""report_test.py -- reports/report.py on the hand-made fixture, and on files it must refuse."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPORT = os.path.join(HERE, "..", "reports", "report.py")
+FIXTURE = os.path.join(HERE, "fixtures", "bench-small.json")
+PNGS = ("throughput_vs_procs.png", "latency.png", "fairness.png", "throughput_vs_size.png",
+        "tpl_cost.png")
+SECTIONS = ("# mmshare benchmark report", "## Machine", "## Command", "## Results by scenario",
+            "## Correctness and crashes", "## Recommendations", "## Plots")
+
+
+def run(*args):
+    return subprocess.run([sys.executable, REPORT, *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+class FixtureReport(unittest.TestCase):
+    """One run on the fixture; every test reads what it wrote."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.out = os.path.join(cls.tmp.name, "out")
+        cls.proc = run(FIXTURE, cls.out)
+        with open(os.path.join(cls.out, "report.md"), encoding="utf-8") as fh:
+            cls.md = fh.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_exit_status(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        self.assertEqual(self.proc.stderr, "")
+
+    def test_pngs(self):
+        for name in PNGS:
+            path = os.path.join(self.out, name)
+            with self.subTest(png=name):
+                self.assertGreater(os.path.getsize(path), 1000)
+                with open(path, "rb") as fh:
+                    self.assertEqual(fh.read(8), b"\x89PNG\r\n\x1a\n")
+
+    def test_sections(self):
+        for heading in SECTIONS:
+            with self.subTest(heading=heading):
+                self.assertIn("\n" + heading + "\n", "\n" + self.md)
+
+    def test_machine_and_command(self):
+        self.assertIn("Intel(R) Xeon(R) CPU @ 2.20GHz", self.md)
+        self.assertIn("--backend mutex,fcntl,seqlock,memfd,none,stale", self.md)
+
+    def test_every_scenario_ranked(self):
+        # 2 modes x 2 sizes x 2 write shares x 2 procs, each with a ranking of the 4 backends
+        self.assertEqual(self.md.count("| # | backend | ops/s | vs best |"), 16)
+        self.assertIn("### raw · 64 B · 10% writes · 2 procs", self.md)
+        self.assertIn("### tpl · 4 KiB · 50% writes · 4 procs", self.md)
+
+    def test_controls_only_in_correctness(self):
+        before, after = self.md.split("## Correctness and crashes")
+        correctness = after.split("## Recommendations")[0]
+        for control in ("none", "stale"):
+            self.assertNotIn(f"| {control} |", before)
+            self.assertIn(f"{control} (negative control)", correctness)
+            self.assertIn(f"**{control} is broken, as intended", correctness)
+
+    def test_uncontended_point_noted(self):
+        self.assertIn("fcntl, tpl · 4 KiB · 10% writes · 2 procs: 1 of 2 runs", self.md)
+
+    def test_recommendations_weigh_the_crash_story(self):
+        advice = self.md.split("## Recommendations")[1]
+        self.assertIn("read-mostly", advice)
+        self.assertIn("EOWNERDEAD", advice)
+        self.assertIn("kernel drops a dead process's locks", advice)
+        self.assertIn("never use them", advice)
+
+
+class BrokenBackend(unittest.TestCase):
+    def test_real_backend_failure_is_loud(self):
+        with open(FIXTURE, encoding="utf-8") as fh:
+            doc = json.load(fh)
+        for r in doc["results"]:
+            if r["backend"] == "seqlock" and r["repeat"] == 0:
+                r["lost_updates"] = 3
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "bad.json")
+            with open(src, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh)
+            proc = run(src, os.path.join(tmp, "out"))
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(os.path.join(tmp, "out", "report.md"), encoding="utf-8") as fh:
+                md = fh.read()
+        self.assertIn("**FAILURE — seqlock: 48 lost updates.**", md)
+
+
+class Unusable(unittest.TestCase):
+    """Each file must give exit 2 and a one-line message naming the problem, not a traceback."""
+
+    CASES = {
+        "not_json": ("ops: 12\n", "not JSON"),
+        "empty": ("", "not JSON"),
+        "array": ("[]", "expected a JSON object"),
+        "wrong_schema": ('{"schema": "hyperfine", "results": [{}]}', "unknown schema"),
+        "no_results": ('{"schema": "mmshare-bench/1", "results": []}', "no results"),
+        "results_not_list": ('{"schema": "mmshare-bench/1", "results": {}}', "not an array"),
+        "missing_field": ('{"schema": "mmshare-bench/1", "results": [{"backend": "mutex"}]}',
+                          "results[0]: no \"mode\""),
+        "wrong_type": ('{"schema": "mmshare-bench/1", "results": [{"backend": "mutex", "mode": '
+                       '"raw", "procs": "two", "write_ratio": 10, "size": 64, '
+                       '"ops_per_sec": 1}]}', "results[0].procs"),
+        "bad_latency": ('{"schema": "mmshare-bench/1", "results": [{"backend": "mutex", "mode": '
+                        '"raw", "procs": 2, "write_ratio": 10, "size": 64, "ops_per_sec": 1, '
+                        '"latency_ns": {"get": {"p99": "slow", "count": 3}}}]}',
+                        "latency_ns.get.p99"),
+    }
+
+    def test_unusable_files_exit_2(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, (text, says) in self.CASES.items():
+                with self.subTest(case=name):
+                    src = os.path.join(tmp, name + ".json")
+                    with open(src, "w", encoding="utf-8") as fh:
+                        fh.write(text)
+                    proc = run(src, os.path.join(tmp, "out-" + name))
+                    self.assertEqual(proc.returncode, 2, proc.stderr)
+                    self.assertNotIn("Traceback", proc.stderr)
+                    self.assertIn(says, proc.stderr)
+                    self.assertIn(name + ".json", proc.stderr)
+                    self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+
+    def test_missing_file_and_bad_usage(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = run(os.path.join(tmp, "gone.json"), tmp)
+            self.assertEqual(proc.returncode, 2)
+            self.assertIn("cannot read", proc.stderr)
+            self.assertNotIn("Traceback", proc.stderr)
+        proc = run(FIXTURE)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("usage", proc.stderr)
+
+    def test_unwritable_outdir(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            blocker = os.path.join(tmp, "file")
+            with open(blocker, "w", encoding="utf-8") as fh:
+                fh.write("x")
+            proc = run(FIXTURE, os.path.join(blocker, "out"))
+            self.assertEqual(proc.returncode, 2)
+            self.assertNotIn("Traceback", proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
