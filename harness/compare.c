@@ -14,6 +14,7 @@
 #define CMP_MAX_INPUT    (256u << 20)
 #define CMP_MIN_POOL     8      /* scenarios needed to estimate the noise between runs */
 #define CMP_MIN_GROUP    3      /* scenarios of a backend for a row of its own */
+#define CMP_TAIL_DF      4      /* one scenario's change between runs: heavy tails, t with 4 df */
 
 static const char compare_usage[] =
 	"usage: mmshare compare [--threshold PERCENT] [--insn-threshold PERCENT] [--markdown FILE]\n"
@@ -27,13 +28,14 @@ static const char compare_usage[] =
 	"  --quiet                   print only REGRESSION rows and the final line\n\n"
 	"How it decides. change = new/base - 1 of the means. Its interval is Welch's t on the log\n"
 	"of the ratio of the means (delta method), widened by the noise between the two runs, which\n"
-	"back-to-back repeats cannot see: the spread of all scenarios' log changes about their\n"
-	"backend's median (1.4826 x MAD, over all scenarios and over those with the same procs; the\n"
-	"larger), never less than one run's own spread. All intervals are simultaneous at 99%\n"
-	"(Bonferroni over scenarios and groups), since one is enough to fail the gate. A row is a\n"
-	"REGRESSION only when its whole interval is slower than the threshold. Besides each\n"
-	"scenario, each backend with 3+ scenarios and all backends together get a row: the median\n"
-	"change, which catches a slowdown of a whole backend that no single noisy scenario shows.\n"
+	"back-to-back repeats do not see: the spread of all scenarios' log changes about their\n"
+	"backend's median (1.4826 x MAD; the larger of that over all scenarios and over those with\n"
+	"the same procs), never less than one run's own spread, and heavy-tailed (t, 4 df): one\n"
+	"scenario can jump 3x between runs while its repeats agree. Each backend with 3+ scenarios,\n"
+	"and all backends together, also get a row: the median change, which catches a slowdown of\n"
+	"a whole backend that no single noisy scenario shows. Intervals are simultaneous at 99%\n"
+	"(Bonferroni: 0.5% over the scenarios, 0.5% over the groups), since any one fails the gate;\n"
+	"a row is a REGRESSION only when its whole interval is slower than the threshold.\n"
 	"One run a side: the interval takes the pooled spread of 8+ scenarios, or, with fewer,\n"
 	"a spread of half the threshold (a REGRESSION then needs over twice the threshold).\n"
 	"insn_per_op is a count: it fails when it grows by more than --insn-threshold, no noise.\n"
@@ -96,7 +98,8 @@ struct cmp {
 	const char **backends;                  /* each once, in order of appearance */
 	size_t nbackends, ngroups;              /* groups: backends with CMP_MIN_GROUP scored, and all */
 	size_t nscored;                         /* scenarios with a log change */
-	double alpha;                           /* per interval: 1% over all of them (Bonferroni) */
+	double alpha, group_alpha;              /* per interval: half of 1% over the scenarios, half
+						   over the groups (Bonferroni) */
 	struct noise all, *noise;               /* between runs: over all scenarios, for each */
 	size_t counts[6];                       /* scenarios by the verdict of their main metric */
 	size_t insn_regressions, group_regressions;
@@ -463,7 +466,7 @@ static void size_text(unsigned long long size, char *out, size_t cap)
 static int add_bench_result(struct cmp *c, int side, size_t i, json_object *r)
 {
 	const char *path = c->path[side], *backend, *mode;
-	unsigned long long procs, write, size, rmw;
+	unsigned long long procs = 0, write = 0, size = 0, rmw = 0;
 	double ops, insn = 0;
 	char key[512], label[512], sz[32], rmw_text[32] = "";
 	struct scenario *s;
@@ -709,7 +712,8 @@ static int count_intervals(struct cmp *c)
 	for (b = 0; b < c->nbackends; b++)
 		c->ngroups += per[b] >= CMP_MIN_GROUP;
 	c->ngroups += c->nbackends > 1 && c->nscored >= CMP_MIN_GROUP;
-	c->alpha = (1 - CMP_CONFIDENCE) / (double)(c->nscored + c->ngroups ? c->nscored + c->ngroups : 1);
+	c->alpha = (1 - CMP_CONFIDENCE) / (c->ngroups ? 2 : 1) / (double)(c->nscored ? c->nscored : 1);
+	c->group_alpha = (1 - CMP_CONFIDENCE) / 2 / (double)(c->ngroups ? c->ngroups : 1);
 	free(per);
 	return 0;
 }
@@ -821,24 +825,25 @@ static void estimate_between(struct cmp *c)
  */
 static void log_variance(const struct cmp *c, const struct noise *nz, struct change *ch)
 {
-	double b = nz->have ? nz->between : 0, floor;
+	double b = nz->have ? nz->between : 0, floor, tail_df;
 
 	ch->bvar = b;
 	ch->bdf = nz->have ? nz->df : 1e9;
+	tail_df = fmin(ch->bdf, CMP_TAIL_DF);
 	if (within_run(ch, &ch->wvar, &ch->wdf)) {
 		ch->how = ch->n[0] < 2 || ch->n[1] < 2 ? "borrowed" : NULL;
 		floor = ch->n[0] < 2 ? 2 * ch->rsd[1] * ch->rsd[1] : ch->n[1] < 2 ?
 			2 * ch->rsd[0] * ch->rsd[0] : ch->rsd[0] * ch->rsd[0] + ch->rsd[1] * ch->rsd[1];
 		ch->var = ch->wvar + b;
 		ch->df = b > 0 ? ch->var * ch->var / ((ch->wvar > 0 ? ch->wvar * ch->wvar / ch->wdf : 0) +
-						     b * b / ch->bdf) : ch->wdf;
+						     b * b / tail_df) : ch->wdf;
 		if (b > 0 && floor > ch->var) {
 			ch->var = floor;
 			ch->df = ch->wdf;
 		}
 	} else if (nz->have) {
 		ch->var = ch->bvar = nz->total;
-		ch->df = nz->df;
+		ch->df = tail_df;
 		ch->wvar = 0;
 		ch->how = "pooled";
 	} else {
@@ -861,10 +866,10 @@ static enum verdict judge(double c, double lo, double hi, double thr, int higher
 	return point < -thr ? V_NOISE : V_OK;
 }
 
-/* The interval from ch->l, ch->var and ch->df, and the verdict on it. */
-static void conclude(const struct cmp *c, struct change *ch)
+/* The interval from ch->l, ch->var and ch->df at level alpha, and the verdict on it. */
+static void conclude(const struct cmp *c, double alpha, struct change *ch)
 {
-	double half = t_critical(c->alpha, ch->df < 1 ? 1 : ch->df) * sqrt(ch->var);
+	double half = t_critical(alpha, ch->df < 1 ? 1 : ch->df) * sqrt(ch->var);
 
 	ch->c = expm1(ch->l);
 	ch->lo = expm1(ch->l - half);
@@ -891,7 +896,7 @@ static void compare_metric(const struct cmp *c, size_t k, struct change *ch)
 	}
 	ch->l = log(ch->mean[1] / ch->mean[0]);
 	log_variance(c, c->noise ? &c->noise[k] : &none, ch);
-	conclude(c, ch);
+	conclude(c, c->alpha, ch);
 }
 
 /*
@@ -929,7 +934,7 @@ static int compare_group(const struct cmp *c, const struct change *chs, const ch
 		g->var = (wvar + bvar) * M_PI / 2 / (double)n;
 		g->df = wvar + bvar > 0 ? (wvar + bvar) * (wvar + bvar) /
 			((wvar > 0 ? wvar * wvar / wdf : 0) + (bvar > 0 ? bvar * bvar / bdf : 0)) : 1e9;
-		conclude(c, g);
+		conclude(c, c->group_alpha, g);
 	}
 	free(v);
 	return n >= CMP_MIN_GROUP;
@@ -981,8 +986,8 @@ static void side_text(const struct change *ch, int side, int kind, char *out, si
 
 static void pct(double x, char *out, size_t cap)
 {
-	if (isinf(x))
-		snprintf(out, cap, "%sinf", x > 0 ? "+" : "-");
+	if (x > 9.99)
+		snprintf(out, cap, ">+999%%");
 	else
 		snprintf(out, cap, "%+.1f%%", 100 * x);
 }
@@ -1238,13 +1243,13 @@ static void noise_note(FILE *out, const struct cmp *c)
 	double sd = sqrt(c->all.total), t, least;
 
 	fprintf(out, "change = new/base - 1. Intervals: Welch's t on the log ratio of the means plus "
-		"the noise between runs, simultaneous 99%% over %zu intervals (Bonferroni); groups: "
-		"the median scenario. REGRESSION only when the whole interval is slower than the "
-		"threshold. * one run on a side: spread borrowed, pooled or assumed.\n",
-		c->nscored + c->ngroups);
+		"the noise between runs; groups: the median scenario; simultaneous 99%% over %zu "
+		"scenarios and %zu groups (Bonferroni). REGRESSION only when the whole interval is "
+		"slower than the threshold. * one run on a side: spread borrowed, pooled or assumed.\n",
+		c->nscored, c->ngroups);
 	if (!c->all.have)
 		return;
-	t = t_critical(c->alpha, c->all.df);
+	t = t_critical(c->alpha, fmin(c->all.df, CMP_TAIL_DF));
 	least = c->kind == KIND_BENCH ? 1 - (1 - c->threshold) * exp(-t * sd) :
 		(1 + c->threshold) * exp(t * sd) - 1;
 	fprintf(out, "Noise between the runs: %.1f%% (1 sd of a log change over %zu scenarios; %.1f%% "

@@ -175,30 +175,32 @@ class Data:
         names = {r["backend"] for r in runs}
         self.backends = backend_order(names)                     # every one, controls too
         self.measured = [b for b in self.backends if b not in CONTROLS]
-        self.sizes = sorted({r["size"] for r in runs})
-        self.writes = sorted({r["write_ratio"] for r in runs})
-        self.procs = sorted({r["procs"] for r in runs})
-        self.modes = [m for m in ("raw", "tpl") if any(r["mode"] == m for r in runs)]
         self.rmws = sorted({r["rmw"] for r in runs})
+        # The plots and the advice use the main sweep: the rmw share most runs have (a crash run
+        # with its own rmw, merged in, gets its own tables only).
+        self.rmw = max(self.rmws, key=lambda m: sum(r["rmw"] == m for r in runs))
+        main = [r for r in runs if r["rmw"] == self.rmw]
+        self.sizes = sorted({r["size"] for r in main})
+        self.writes = sorted({r["write_ratio"] for r in main})
+        self.procs = sorted({r["procs"] for r in main})
+        self.modes = [m for m in ("raw", "tpl") if any(r["mode"] == m for r in main)]
         cpus = machine.get("cpus")
         self.cpus = cpus if isinstance(cpus, int) and cpus > 0 else None
         fitting = [p for p in self.procs if self.cpus and p <= self.cpus]
         self.ref_procs = max(fitting) if fitting else self.procs[0]
         self.ref_size = self.sizes[0]
         self.ref_mode = "raw" if "raw" in self.modes else self.modes[0]
-        self.rmw = self.rmws[0]
 
     def get(self, mode, size, write, procs, backend, rmw=None):
         rmw = self.rmw if rmw is None else rmw
         return self.points.get((mode, size, write, procs, rmw, backend))
 
     def scenarios(self):
-        for mode in self.modes:
-            for rmw in self.rmws:
-                for size in self.sizes:
-                    for write in self.writes:
-                        for procs in self.procs:
-                            yield mode, rmw, size, write, procs
+        """Every (mode, rmw, size, write, procs) with runs, main sweep first."""
+        keys = {k[:5] for k in self.points}
+        rank = {"raw": 0, "tpl": 1}
+        return sorted(((m, rmw, size, w, p) for m, size, w, p, rmw in keys),
+                      key=lambda k: (k[1] != self.rmw, rank.get(k[0], 2), k[1:]))
 
 
 # ---- formatting ----
@@ -548,12 +550,19 @@ def correctness_section(d, out):
     uncontended = [(k, pt) for k, pt in sorted(d.points.items()) if pt.uncontended and
                    k[5] not in CONTROLS]
     if uncontended:
-        out.append("Points not measured under contention (contended false or overlap < 0.9, so "
-                   "their workers did not all compete for the lock the whole time):\n")
+        out.append("Points not measured under contention: *contended* false (the workers never "
+                   "waited for one another, e.g. readers that share the lock) or *overlap* < 0.9 "
+                   "(the workers were not all running at once for most of the window). Their "
+                   "throughput is not a contended figure:\n")
         for (mode, size, write, procs, rmw, b), pt in uncontended:
-            lows = [f"{r['overlap']:.2f}" for r in pt.runs if r["overlap"] is not None]
+            why = []
+            for r in pt.runs:
+                if r["overlap"] is not None and r["overlap"] < 0.9:
+                    why.append(f"overlap {r['overlap']:.2f}")
+                elif r["contended"] is False:
+                    why.append("no waits")
             out.append(f"- {b}, {scenario_title(mode, rmw, size, write, procs)}: "
-                       f"{pt.uncontended} of {len(pt.runs)} runs (overlap {', '.join(lows)})")
+                       f"{pt.uncontended} of {len(pt.runs)} runs ({', '.join(why)})")
         out.append("")
 
 
@@ -602,6 +611,46 @@ def margin_note(shares, order, spread):
     return ""
 
 
+def pair_note(shares, spread):
+    """mutex and memfd share one locking protocol: a wide gap between them is not the lock."""
+    if "mutex" not in shares or "memfd" not in shares:
+        return ""
+    gap = abs(shares["mutex"] - shares["memfd"])
+    if gap < max(0.1, 2 * (spread or 0)):
+        return ""
+    return (f"mutex and memfd run the same locking protocol, yet differ here "
+            f"({shares['mutex']:.2f} vs {shares['memfd']:.2f}): a gap that size points at "
+            f"placement or noise in these runs, not at the design; expect them to perform "
+            f"alike.")
+
+
+def choice_text(top, heavy, tied):
+    if tied:
+        return ("No backend is clearly fastest here, so choose by what the numbers do not show: "
+                "**mutex** by default (simplest; a dead holder is repaired by the next locker), "
+                "**seqlock** when readers must never block or write shared memory, **memfd** when "
+                "a process that is not a descendant must attach, **fcntl** when the kernel itself "
+                "should free a dead process's lock.")
+    if top == "seqlock" and not heavy:
+        return ("Choose **seqlock** for read-mostly loads: its readers never block or write "
+                "shared memory, so reads scale with readers, and a reader that dies holds "
+                "nothing; a writer that dies leaves the other slot whole for readers and the "
+                "next writer finishes its job. What the throughput hides: readers retry when "
+                "a writer overtakes them, and a reader descheduled mid-copy retries the whole "
+                "value; watch the p99 get column as writes grow.")
+    if top == "seqlock":
+        return ("**seqlock** is still fastest here, but with this many writes its readers "
+                "retry often and a writer-heavy burst can starve a slow reader indefinitely, "
+                "which a mean over a second does not show; prefer **mutex** when readers "
+                "must make progress, seqlock when writers must never wait for readers.")
+    if top in ("mutex", "memfd"):
+        return ("Choose **mutex**: simplest, exclusive, and a dead holder is repaired by the "
+                "next locker; take **memfd** (the same protocol) only when a process that is "
+                "not a descendant must attach.")
+    return (f"**{top}** is fastest in these runs; check that the margin exceeds the spread of "
+            f"the repeats before relying on it.")
+
+
 def family_advice(d, name, writes):
     shares, wins, count, spread = family_stats(d, writes)
     if not shares:
@@ -609,32 +658,11 @@ def family_advice(d, name, writes):
     order = sorted(shares, key=lambda b: -(shares[b] or 0))
     top = order[0]
     line = ", ".join(f"{b} {shares[b]:.2f}" for b in order)
+    margin = margin_note(shares, order, spread)
     text = [f"**{name}** — {count} scenario(s), {d.ref_mode} mode. Typical share of the best "
             f"(geometric mean): {line}. Fastest most often: {max(wins, key=wins.get)} "
-            f"({max(wins.values())} of {count}).", margin_note(shares, order, spread)]
-    heavy = min(writes) > 10
-    if top == "seqlock" and not heavy:
-        text.append("Choose **seqlock** for read-mostly loads: its readers never block or write "
-                    "shared memory, so reads scale with readers, and a reader that dies holds "
-                    "nothing; a writer that dies leaves the other slot whole for readers and the "
-                    "next writer finishes its job. What the throughput hides: readers retry when "
-                    "a writer overtakes them, and a reader descheduled mid-copy retries the whole "
-                    "value; watch the p99 get column as writes grow.")
-    elif top == "seqlock":
-        text.append("**seqlock** is still fastest here, but with this many writes its readers "
-                    "retry often and a writer-heavy burst can starve a slow reader indefinitely, "
-                    "which a mean over a second does not show; prefer **mutex** when readers "
-                    "must make progress, seqlock when writers must never wait for readers.")
-    elif top in ("mutex", "memfd"):
-        other = "memfd" if top == "mutex" else "mutex"
-        close = shares.get(other)
-        text.append("Choose **mutex**: simplest, exclusive, and a dead holder is repaired by the "
-                    "next locker. memfd runs the same protocol"
-                    + (f" ({other} at {close:.2f} of the best here)" if close else "")
-                    + "; pick it only when a process that is not a descendant must attach.")
-    else:
-        text.append(f"**{top}** is fastest in these runs; check that the margin exceeds the "
-                    f"spread of the repeats before relying on it.")
+            f"({max(wins.values())} of {count}).", margin,
+            choice_text(top, min(writes) > 10, "tied" in margin), pair_note(shares, spread)]
     if "fcntl" in shares and top != "fcntl":
         text.append(f"fcntl reaches {shares['fcntl']:.2f} of the best: every operation is a "
                     f"system call. Its advantage is not speed: the kernel itself frees a dead "
@@ -686,10 +714,11 @@ def tpl_advice(d):
             ratios.setdefault(b, []).append(pt.mean / raw.mean)
     if not ratios:
         return []
-    text = ", ".join(f"{b} {min(v):.2f}–{max(v):.2f}" for b, v in ratios.items())
-    return [f"**tpl mode** keeps this share of raw throughput: {text}. Serialization runs outside "
-            f"the lock at a fixed cost per operation: the faster the backend, the larger the "
-            f"share it loses. See tpl_cost.png.\n"]
+    text = ", ".join(f"{b} {statistics.median(v):.2f} ({min(v):.2f}–{max(v):.2f})"
+                     for b, v in ratios.items())
+    return [f"**tpl mode** keeps this share of raw throughput, median (range): {text}. "
+            f"Serialization runs outside the lock at a fixed cost per operation: the faster the "
+            f"backend, the larger the share it loses. See tpl_cost.png.\n"]
 
 
 def advice_section(d, out):
@@ -732,9 +761,17 @@ def machine_section(d, out):
         out.append(f"| {label} | {m.get(key, '–')} |")
     out.append("\n## Command\n")
     out.append(f"```\n{d.command}\n```\n")
-    out.append(f"{len(d.runs)} runs: backends {', '.join(d.backends)}; procs "
-               f"{', '.join(map(str, d.procs))}; write share {', '.join(f'{w}%' for w in d.writes)}"
-               f"; sizes {', '.join(size_text(s) for s in d.sizes)}; modes {', '.join(d.modes)}.\n")
+    main = sum(r["rmw"] == d.rmw for r in d.runs)
+    rmw = f", {d.rmw}% lock/get/set/unlock" if d.rmw else ""
+    out.append(f"{len(d.runs)} runs: backends {', '.join(d.backends)}. Main sweep ({main} runs"
+               f"{rmw}): procs {', '.join(map(str, d.procs))}; write share "
+               f"{', '.join(f'{w}%' for w in d.writes)}; sizes "
+               f"{', '.join(size_text(s) for s in d.sizes)}; modes {', '.join(d.modes)}.")
+    others = sorted(m for m in d.rmws if m != d.rmw)
+    if others:
+        out.append(f"Also {len(d.runs) - main} runs at {', '.join(f'{m}%' for m in others)} "
+                   f"lock/get/set/unlock, in tables of their own.")
+    out.append("")
 
 
 def plots_section(d, out):
