@@ -1,4 +1,10 @@
-/* robust_mutex.c -- the robust, process-shared pthread mutex that mutex, memfd and seqlock share. */
+/* robust_mutex.c -- the robust, process-shared pthread mutex that mutex, memfd and seqlock share.
+ *
+ * A scribbled mutex is caught two ways: its kind word is compared with the one glibc wrote, and a
+ * waiter that finds the lock word naming a thread that no longer exists reports MMS_ECORRUPT. One
+ * case is beyond any check: bytes written over the mutex *while* a process holds it can send that
+ * process's unlock (glibc's robust-list bookkeeping) through garbage pointers.
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
