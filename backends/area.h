@@ -51,6 +51,8 @@ struct mms_area {
 	size_t map_len;             /* bytes mapped */
 	size_t slot_stride;         /* bytes from one slot to the next */
 	int    fd;                  /* backing memfd, or -1 for anonymous memory */
+	int    lock_fd;             /* memfd: this process's own open file description, for OFD locks */
+	int64_t timeout_ns;         /* how long a lock may wait (mms_set_timeout); < 0: for ever */
 	int    mutex_kind;          /* the mutex's kind word as initialised, to spot scribbles */
 	const struct mms_backend *be;
 	struct mms_counters *stats; /* the handle's counters */

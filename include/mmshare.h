@@ -9,7 +9,7 @@
 extern "C" {
 #endif
 
-struct mms;                     /* opaque handle: one per process and thread that uses it */
+struct mms;                     /* opaque handle: used by one thread at a time (see mms_lock) */
 struct tpl_node;
 typedef struct tpl_node tpl_node;
 
@@ -23,12 +23,16 @@ typedef struct tpl_node tpl_node;
 #define MMS_ELOCKED    (-7)     /* lock misuse: lock while held, unlock while not held */
 #define MMS_ESYS       (-8)     /* a system call failed; errno is kept */
 #define MMS_EFORMAT    (-9)     /* tpl: the stored value is not an image of the caller's format */
+#define MMS_ETIMEDOUT  (-10)    /* the handle's timeout passed while waiting for the lock; nothing changed */
+#define MMS_ETHREAD    (-11)    /* the handle is locked by another thread of this process; nothing changed */
 
 /* Backend capabilities, as bits (see mms_backend_caps). */
 #define MMS_CAP_SHARED_READ  (1u << 0)  /* readers run in parallel with each other */
 #define MMS_CAP_READ_NOWAIT  (1u << 1)  /* readers never wait for a writer */
 #define MMS_CAP_EXPORT_FD    (1u << 2)  /* mms_fd/mms_attach: a non-descendant can map the area */
 #define MMS_CAP_UNSAFE       (1u << 3)  /* deliberately broken negative control: never in mms_backends() */
+#define MMS_CAP_HOSTILE_SAFE (1u << 4)  /* no pointers in shared memory: a peer that writes the area can
+					 * make calls fail or wait, never crash or redirect this process */
 
 /*
  * Create an area holding values of up to size bytes (1 B .. 1 GiB), locked by the named backend.
@@ -45,11 +49,20 @@ int  mms_get(struct mms *m, void *buf, size_t cap, size_t *len);
 
 /*
  * Exclusive use until mms_unlock; set and get on this handle run under the held lock, so
- * lock/get/set/unlock is an atomic read-modify-write. A child forked while its parent held the
- * lock does not own it.
+ * lock/get/set/unlock is an atomic read-modify-write. The lock belongs to the thread that took
+ * it, in the process that took it: a forked child does not own it (even one that gets a dead
+ * holder's pid), and calls on the handle from another thread return MMS_ETHREAD until it is
+ * unlocked.
  */
 int  mms_lock(struct mms *m);
 int  mms_unlock(struct mms *m);
+
+/*
+ * How long lock, get and set on this handle may wait for another holder: timeout_ms < 0 (the
+ * default) waits as long as a live holder holds the lock; 0 never waits; otherwise the call
+ * returns MMS_ETIMEDOUT after about timeout_ms milliseconds and changes nothing.
+ */
+int  mms_set_timeout(struct mms *m, long timeout_ms);
 
 size_t      mms_size(const struct mms *m);
 const char *mms_backend(const struct mms *m);

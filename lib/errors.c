@@ -14,6 +14,8 @@ const char *mms_strerror(int err)
 	case MMS_ELOCKED:    return "lock misuse: lock while already held, or unlock while not held";
 	case MMS_ESYS:       return "a system call failed (see errno)";
 	case MMS_EFORMAT:    return "the stored value is not a tpl image of the requested format";
+	case MMS_ETIMEDOUT:  return "timed out waiting for the lock (mms_set_timeout); nothing changed";
+	case MMS_ETHREAD:    return "the handle is locked by another thread of this process; nothing changed";
 	default:             return "unknown mmshare error code";
 	}
 }

@@ -21,8 +21,11 @@ static struct mms *handle_alloc(void)
 {
 	struct mms *m = calloc(1, sizeof(*m));
 
-	if (m)
+	if (m) {
 		m->area.stats = &m->stats;
+		m->area.lock_fd = -1;
+		m->area.timeout_ns = -1;
+	}
 	return m;
 }
 
@@ -117,6 +120,14 @@ int mms_unlock(struct mms *m)
 		return MMS_ELOCKED;
 	m->holder = 0;
 	return m->area.be->unlock(&m->area, MMS_LOCK_EXCL);
+}
+
+int mms_set_timeout(struct mms *m, long timeout_ms)
+{
+	if (!m)
+		return MMS_EINVAL;
+	m->area.timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
+	return 0;
 }
 
 size_t mms_size(const struct mms *m)
