@@ -2,13 +2,14 @@
 #ifndef MMS_HANDLE_H
 #define MMS_HANDLE_H
 
-#include <sys/types.h>
+#include <stdint.h>
+
 #include "backend.h"
 
 struct mms {
 	struct mms_area area;           /* the mapping and what this process knows of it */
 	struct mms_counters stats;      /* this handle's counters (see mms_stats) */
-	pid_t holder;                   /* process that took mms_lock through this handle, 0 if none */
+	uint64_t holder;                /* thread token (process.h) of the mms_lock holder, 0 if none */
 };
 
 #endif

@@ -6,21 +6,36 @@
 
 #include "mmshare.h"
 #include "handle.h"
+#include "process.h"
+
+/* Who holds the lock taken through a handle, as this thread sees it. */
+enum holding { HELD_BY_NONE, HELD_BY_ME, HELD_BY_OTHER_THREAD };
 
 /*
- * Whether this process holds the lock through m. A forked child inherits holder from its parent
- * but has another pid, so it does not own the lock. getpid() is a system call, so it is only
- * asked when the handle says it is locked at all.
+ * A forked child inherits the holder's token but has its own, one fork deeper, so it holds
+ * nothing, whatever its pid; another thread of the holder's process has the same depth and
+ * another serial. The thread token is only asked for when the handle is locked at all.
  */
-static int lock_held(const struct mms *m)
+static enum holding holding(const struct mms *m)
 {
-	return m->holder != 0 && m->holder == getpid();
+	uint64_t holder = __atomic_load_n(&m->holder, __ATOMIC_RELAXED), me;
+
+	if (holder == 0)
+		return HELD_BY_NONE;
+	me = mms_thread_token();
+	if (holder == me)
+		return HELD_BY_ME;
+	return mms_token_process(holder) == mms_token_process(me) ? HELD_BY_OTHER_THREAD
+								  : HELD_BY_NONE;
 }
 
 static struct mms *handle_alloc(void)
 {
-	struct mms *m = calloc(1, sizeof(*m));
+	struct mms *m;
 
+	if (mms_process_init())
+		return NULL;
+	m = calloc(1, sizeof(*m));
 	if (m) {
 		m->area.stats = &m->stats;
 		m->area.lock_fd = -1;
@@ -75,7 +90,7 @@ void mms_free(struct mms *m)
 {
 	if (!m)
 		return;
-	if (lock_held(m))
+	if (holding(m) == HELD_BY_ME)
 		mms_unlock(m);
 	mms_area_destroy(&m->area);
 	free(m);
@@ -83,18 +98,28 @@ void mms_free(struct mms *m)
 
 int mms_set(struct mms *m, const void *data, size_t len)
 {
+	enum holding h;
+
 	if (!m || !data)
 		return MMS_EINVAL;
 	if (len > m->area.size)
 		return MMS_ETOOBIG;
-	return m->area.be->set(&m->area, data, len, lock_held(m));
+	h = holding(m);
+	if (h == HELD_BY_OTHER_THREAD)
+		return MMS_ETHREAD;
+	return m->area.be->set(&m->area, data, len, h == HELD_BY_ME);
 }
 
 int mms_get(struct mms *m, void *buf, size_t cap, size_t *len)
 {
+	enum holding h;
+
 	if (!m || !len || (!buf && cap))
 		return MMS_EINVAL;
-	return m->area.be->get(&m->area, buf, cap, len, lock_held(m));
+	h = holding(m);
+	if (h == HELD_BY_OTHER_THREAD)
+		return MMS_ETHREAD;
+	return m->area.be->get(&m->area, buf, cap, len, h == HELD_BY_ME);
 }
 
 int mms_lock(struct mms *m)
@@ -103,23 +128,42 @@ int mms_lock(struct mms *m)
 
 	if (!m)
 		return MMS_EINVAL;
-	if (lock_held(m))
+	switch (holding(m)) {
+	case HELD_BY_ME:
 		return MMS_ELOCKED;
+	case HELD_BY_OTHER_THREAD:
+		return MMS_ETHREAD;
+	case HELD_BY_NONE:
+		break;
+	}
 	err = m->area.be->lock(&m->area, MMS_LOCK_EXCL);
 	if (err)
 		return err;
-	m->holder = getpid();
+	__atomic_store_n(&m->holder, mms_thread_token(), __ATOMIC_RELAXED);
 	return 0;
 }
 
+/*
+ * The handle stops holding even when the backend refuses (a lock word scribbled while held):
+ * the lock is then no longer ours to keep, and calls that go through it report the scribble.
+ */
 int mms_unlock(struct mms *m)
 {
+	int err;
+
 	if (!m)
 		return MMS_EINVAL;
-	if (!lock_held(m))
+	switch (holding(m)) {
+	case HELD_BY_NONE:
 		return MMS_ELOCKED;
-	m->holder = 0;
-	return m->area.be->unlock(&m->area, MMS_LOCK_EXCL);
+	case HELD_BY_OTHER_THREAD:
+		return MMS_ETHREAD;
+	case HELD_BY_ME:
+		break;
+	}
+	err = m->area.be->unlock(&m->area, MMS_LOCK_EXCL);
+	__atomic_store_n(&m->holder, 0, __ATOMIC_RELAXED);
+	return err;
 }
 
 int mms_set_timeout(struct mms *m, long timeout_ms)

@@ -1,0 +1,44 @@
+/* process.h -- who is calling: fork depth, a thread token that no other thread or process reuses,
+ * and the pid namespace, all forgotten in a forked child before fork() returns in it. */
+#ifndef MMS_PROCESS_H
+#define MMS_PROCESS_H
+
+#include <stdint.h>
+
+/* Bits of a thread token below the fork depth: each process numbers its threads from 1. */
+#define MMS_TOKEN_SERIAL_BITS 40
+
+extern __thread uint64_t mms_thread_token_cache;
+
+uint64_t mms_thread_token_new(void);
+
+/*
+ * A token naming the calling thread in the calling process, never 0. It is (fork depth, serial):
+ * a forked child is one level deeper than its parent, so no token written in one process can
+ * equal a token of any process that inherits its memory, even one that gets the writer's pid
+ * after it died; serials are never reused within a process, even when thread ids are.
+ */
+static inline uint64_t mms_thread_token(void)
+{
+	uint64_t t = mms_thread_token_cache;
+
+	return t ? t : mms_thread_token_new();
+}
+
+/* The fork depth part of a token: tokens of threads of one process share it. */
+static inline uint64_t mms_token_process(uint64_t token)
+{
+	return token >> MMS_TOKEN_SERIAL_BITS;
+}
+
+/*
+ * This process's pid namespace (the inode of /proc/self/ns/pid), or 0 when it cannot be told.
+ * Thread ids are only meaningful inside one namespace: kill(tid, 0) from another names another
+ * process, or none.
+ */
+uint64_t mms_pid_namespace(void);
+
+/* Arrange for the fork bookkeeping above to run in every child from now on (idempotent). */
+int mms_process_init(void);
+
+#endif
