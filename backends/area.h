@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define MMS_MAGIC      0x0045524148534d4dULL  /* "MMSHARE\0" read as little-endian bytes */
-#define MMS_VERSION    1u
+#define MMS_VERSION    2u
 #define MMS_MAX_SIZE   (1ULL << 30)
 #define MMS_CACHELINE  64
 #define MMS_GEN_EMPTY  0x100u           /* generation of a fresh area; below it is corrupt */
@@ -28,7 +28,10 @@ struct mms_header {
 	uint8_t  pad0[MMS_CACHELINE - 56];
 	/* line 1: the lock, for backends that keep it in the area */
 	pthread_mutex_t mutex;      /* robust, process-shared */
-	uint8_t  pad1[MMS_CACHELINE - sizeof(pthread_mutex_t)];
+	uint64_t owner_ns;          /* the holder's pid namespace, written once it holds the mutex */
+	uint32_t owner_tid;         /* the holder's thread id there, as in the mutex's lock word */
+	uint32_t owner_check;       /* binds the two above, so a random scribble is no record */
+	uint8_t  pad1[MMS_CACHELINE - sizeof(pthread_mutex_t) - 16];
 	/* line 2: which slot holds the value */
 	uint64_t gen;               /* generation of the current value (seqlock: 2*gen, odd mid-write) */
 	uint8_t  pad2[MMS_CACHELINE - 8];
@@ -56,6 +59,8 @@ struct mms_area {
 	int    mutex_kind;          /* the mutex's kind word as initialised, to spot scribbles */
 	const struct mms_backend *be;
 	struct mms_counters *stats; /* the handle's counters */
+	struct mms_area *ofd_prev;  /* ofd_lock.c: the areas whose descriptions a fork must renew */
+	struct mms_area *ofd_next;
 };
 
 struct mms_counters {

@@ -1,9 +1,19 @@
-/* robust_mutex.c -- the robust, process-shared pthread mutex that mutex, memfd and seqlock share.
+/* robust_mutex.c -- the robust, process-shared pthread mutex that mutex and seqlock share.
  *
- * A scribbled mutex is caught two ways: its kind word is compared with the one glibc wrote, and a
- * waiter that finds the lock word naming a thread that no longer exists reports MMS_ECORRUPT. One
- * case is beyond any check: bytes written over the mutex *while* a process holds it can send that
- * process's unlock (glibc's robust-list bookkeeping) through garbage pointers.
+ * A dead holder is the kernel's business: its robust list marks the lock word FUTEX_OWNER_DIED
+ * and the next locker gets EOWNERDEAD. What the kernel never sees is a scribbled mutex, so a
+ * waiter checks the holder in slices of OWNER_CHECK_NS:
+ *   - a kind word other than the one glibc wrote: MMS_ECORRUPT at once;
+ *   - a lock word naming the caller's own thread (which this handle does not hold): MMS_ECORRUPT;
+ *   - each holder writes an owner record (pid namespace, tid, check) beside the mutex once it
+ *     holds it. A word whose record is missing or names a thread that does not exist in our own
+ *     namespace, the same in two consecutive checks, was not written by a live holder:
+ *     MMS_ECORRUPT. A record from another namespace cannot be checked (kill(tid, 0) there names
+ *     another process): the holder is waited for, as a live one.
+ *   - the handle's timeout (mms_set_timeout) bounds the whole wait: MMS_ETIMEDOUT.
+ * Limit: glibc keeps the holder's robust-list pointers inside the shared mutex while it is held,
+ * and unlock writes through them; a peer that can write the mapping can redirect those writes.
+ * These backends are for processes that trust each other (README, "Threat model").
  */
 #include <errno.h>
 #include <pthread.h>
@@ -12,9 +22,11 @@
 
 #include "mmshare.h"
 #include "backend.h"
+#include "deadline.h"
+#include "process.h"
 
 #define FUTEX_TID_MASK  0x3fffffff  /* linux/futex.h: the owner's thread id in a robust lock word */
-#define OWNER_CHECK_NS  200000000L  /* how long a waiter sleeps before it checks the owner is alive */
+#define OWNER_CHECK_NS  200000000L  /* how long a waiter sleeps between checks of the holder */
 
 static int attr_init(pthread_mutexattr_t *attr)
 {
@@ -58,35 +70,100 @@ int mms_rmutex_init(struct mms_area *a)
 	return err;
 }
 
-/*
- * The kernel repairs the lock word of an owner that dies, so a word that still names a thread
- * that does not exist was never registered with it: the mutex was scribbled over.
- */
-static int owner_is_gone(pthread_mutex_t *m)
+static uint32_t owner_check(uint64_t ns, uint32_t tid)
 {
-	int word = __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED);
-	pid_t tid = word & FUTEX_TID_MASK;
+	uint64_t h = (ns ^ ((uint64_t)tid << 32 | tid)) * 0x9e3779b97f4a7c15ULL;
 
-	return tid != 0 && kill(tid, 0) < 0 && errno == ESRCH;
+	return (uint32_t)(h >> 32) ^ 0x6d6d7321u;
 }
 
-static int wait_for_owner(pthread_mutex_t *m)
+/* Called holding the mutex: glibc has just written our tid into the lock word. */
+static void owner_record(struct mms_area *a)
 {
-	struct timespec deadline;
+	struct mms_header *h = a->hdr;
+	uint32_t tid = (uint32_t)__atomic_load_n(&h->mutex.__data.__lock, __ATOMIC_RELAXED) &
+		       FUTEX_TID_MASK;
+	uint64_t ns = mms_pid_namespace();
+
+	__atomic_store_n(&h->owner_ns, ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->owner_tid, tid, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->owner_check, owner_check(ns, tid), __ATOMIC_RELAXED);
+}
+
+/* What a waiter makes of the holder: each field read once from the area. */
+enum holder_verdict { HOLDER_LIVE, HOLDER_SELF, HOLDER_SUSPECT };
+
+#define SUSPECT_LOOKS 3          /* consecutive suspect looks at one word that make it corrupt */
+
+struct holder_seen {
+	int word;                   /* the lock word as read */
+	int suspect;                /* consecutive looks that found this word suspect */
+};
+
+static enum holder_verdict holder_judge(struct mms_area *a, struct holder_seen *seen)
+{
+	struct mms_header *h = a->hdr;
+	int word = __atomic_load_n(&h->mutex.__data.__lock, __ATOMIC_RELAXED);
+	uint64_t ns = __atomic_load_n(&h->owner_ns, __ATOMIC_RELAXED);
+	uint32_t rtid = __atomic_load_n(&h->owner_tid, __ATOMIC_RELAXED);
+	uint32_t rcheck = __atomic_load_n(&h->owner_check, __ATOMIC_RELAXED);
+	pid_t tid = word & FUTEX_TID_MASK;
+	uint64_t my_ns = mms_pid_namespace();
+
+	seen->word = word;
+	if (tid == 0)
+		return HOLDER_LIVE;     /* free, or the kernel is handing over a dead owner's lock */
+	if (tid == gettid())
+		return HOLDER_SELF;
+	if (rtid != (uint32_t)tid || rcheck != owner_check(ns, rtid))
+		return HOLDER_SUSPECT;  /* no record: a holder writes one as soon as it holds */
+	if (ns == 0 || ns != my_ns)
+		return HOLDER_LIVE;     /* another namespace: its tid means nothing here */
+	return kill(tid, 0) < 0 && errno == ESRCH ? HOLDER_SUSPECT : HOLDER_LIVE;
+}
+
+/*
+ * 0 while the holder may be alive; ENOTRECOVERABLE when the mutex names ourselves, or the same
+ * lock word is suspect in SUSPECT_LOOKS consecutive checks, OWNER_CHECK_NS apart: a real holder
+ * writes its record within nanoseconds of taking the lock, so one suspect look can be a race
+ * with it, and several are a holder that stopped between two instructions for longer than a
+ * loaded scheduler ever keeps a runnable process waiting.
+ */
+static int holder_check(struct mms_area *a, struct holder_seen *seen)
+{
+	int prev_word = seen->word;
+	enum holder_verdict v = holder_judge(a, seen);
+
+	if (v == HOLDER_SELF)
+		return ENOTRECOVERABLE;
+	if (v != HOLDER_SUSPECT)
+		seen->suspect = 0;
+	else if (seen->word != prev_word)
+		seen->suspect = 1;
+	else if (++seen->suspect >= SUSPECT_LOOKS)
+		return ENOTRECOVERABLE;
+	return 0;
+}
+
+static int wait_for_holder(struct mms_area *a)
+{
+	pthread_mutex_t *m = &a->hdr->mutex;
+	struct holder_seen seen = { .word = 0, .suspect = 0 };
+	struct mms_deadline dl;
+	struct timespec until;
 	int r;
 
+	mms_deadline_start(&dl, a->timeout_ns);
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_nsec += OWNER_CHECK_NS;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
-		r = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &deadline);
+		r = holder_check(a, &seen);
+		if (r)
+			return r;
+		if (mms_deadline_passed(&dl))
+			return ETIMEDOUT;
+		until = mms_deadline_slice(&dl, OWNER_CHECK_NS);
+		r = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &until);
 		if (r != ETIMEDOUT)
 			return r;
-		if (owner_is_gone(m))
-			return ENOTRECOVERABLE;
 	}
 }
 
@@ -101,16 +178,20 @@ int mms_rmutex_lock(struct mms_area *a, enum mms_lock_mode mode)
 	r = pthread_mutex_trylock(m);
 	if (r == EBUSY) {
 		a->stats->lock_contended++;
-		r = wait_for_owner(m);
+		r = wait_for_holder(a);
 	}
 	if (r == EOWNERDEAD) {
 		/* Writers never publish a half-written slot, so there is no state to repair. */
 		a->stats->owner_repairs++;
 		r = pthread_mutex_consistent(m);
 	}
-	if (r == 0)
+	if (r == 0) {
+		owner_record(a);
 		return 0;
-	if (r == ENOTRECOVERABLE || r == EINVAL)
+	}
+	if (r == ETIMEDOUT)
+		return MMS_ETIMEDOUT;
+	if (r == ENOTRECOVERABLE || r == EINVAL || r == EDEADLK)
 		return MMS_ECORRUPT;
 	errno = r;
 	return MMS_ESYS;
