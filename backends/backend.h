@@ -18,6 +18,8 @@ struct mms_backend {
 	unsigned caps;              /* MMS_CAP_* bits */
 	enum mms_storage storage;   /* anonymous shared memory, or a sealed memfd */
 	int (*init)(struct mms_area *a);            /* set up lock state in a fresh area */
+	int (*attach)(struct mms_area *a);          /* MMS_CAP_EXPORT_FD: this process's side of
+						     * an area another process made */
 	int (*lock)(struct mms_area *a, enum mms_lock_mode mode);
 	int (*unlock)(struct mms_area *a, enum mms_lock_mode mode);
 	int (*get)(struct mms_area *a, void *buf, size_t cap, size_t *len, int held);
@@ -36,5 +38,28 @@ int mms_rmutex_init(struct mms_area *a);
 int mms_rmutex_lock(struct mms_area *a, enum mms_lock_mode mode);
 int mms_rmutex_unlock(struct mms_area *a, enum mms_lock_mode mode);
 int mms_rmutex_kind_expected(void);
+
+/* The two-slot sequence-lock value protocol (seqcount.c): lock-free get, set under be->lock. */
+void mms_seq_init(struct mms_area *a);
+int  mms_seq_get(struct mms_area *a, void *buf, size_t cap, size_t *len);
+void mms_seq_write(struct mms_area *a, const void *data, size_t len, uint64_t hash);
+int  mms_seq_set(struct mms_area *a, const void *data, size_t len, int held);
+
+/*
+ * Kernel record locks on byte 0 of fd (record_lock.c): classic POSIX locks (owned by the process)
+ * or OFD locks (owned by the open file description), waiting as the handle's timeout allows.
+ */
+int mms_record_lock(struct mms_area *a, int fd, enum mms_lock_mode mode, int ofd);
+int mms_record_unlock(int fd, int ofd);
+
+/*
+ * OFD locks on the area's memfd through a description of this process's own (ofd_lock.c): opened
+ * at create and attach, opened anew in every forked child before fork returns there, so no two
+ * processes ever share one, and a dead holder's lock goes with it.
+ */
+int  mms_ofd_open(struct mms_area *a);
+void mms_ofd_close(struct mms_area *a);
+int  mms_ofd_lock(struct mms_area *a, enum mms_lock_mode mode);
+int  mms_ofd_unlock(struct mms_area *a, enum mms_lock_mode mode);
 
 #endif

@@ -7,11 +7,9 @@
  * contract asks (OFD locks would be shared with the child).
  * Ordering: the kernel's lock hand-off orders the slot copies; the value protocol is area.c's.
  * Crash story: the kernel drops the locks of a process that dies; a half-written slot was never
- * published, so the current value is whole. Nothing in shared memory can wedge the lock.
+ * published, so the current value is whole. Nothing in shared memory can wedge the lock, and the
+ * mapping holds no pointers: a descendant that scribbles it can only make calls fail.
  */
-#include <errno.h>
-#include <fcntl.h>
-
 #include "mmshare.h"
 #include "backend.h"
 
@@ -21,38 +19,21 @@ static int fcntl_init(struct mms_area *a)
 	return 0;
 }
 
-static int set_lock(int fd, short type, int cmd)
-{
-	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
-
-	return fcntl(fd, cmd, &fl);
-}
-
 static int fcntl_lock(struct mms_area *a, enum mms_lock_mode mode)
 {
-	short type = mode == MMS_LOCK_SHARED ? F_RDLCK : F_WRLCK;
-
-	if (set_lock(a->fd, type, F_SETLK) == 0)
-		return 0;
-	if (errno != EAGAIN && errno != EACCES)
-		return MMS_ESYS;
-	a->stats->lock_contended++;
-	while (set_lock(a->fd, type, F_SETLKW) < 0)
-		if (errno != EINTR)
-			return MMS_ESYS;
-	return 0;
+	return mms_record_lock(a, a->fd, mode, 0);
 }
 
 static int fcntl_unlock(struct mms_area *a, enum mms_lock_mode mode)
 {
 	(void)mode;
-	return set_lock(a->fd, F_UNLCK, F_SETLK) ? MMS_ESYS : 0;
+	return mms_record_unlock(a->fd, 0);
 }
 
 const struct mms_backend mms_backend_fcntl = {
 	.name    = "fcntl",
 	.summary = "POSIX record locks on a private memfd; readers share, the kernel frees a dead holder's lock",
-	.caps    = MMS_CAP_SHARED_READ,
+	.caps    = MMS_CAP_SHARED_READ | MMS_CAP_HOSTILE_SAFE,
 	.storage = MMS_STORE_MEMFD,
 	.init    = fcntl_init,
 	.lock    = fcntl_lock,

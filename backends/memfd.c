@@ -1,23 +1,41 @@
-/* memfd.c -- the mutex protocol in a sealed memfd that a non-descendant process can attach.
+/* memfd.c -- a sealed memfd that any process given its descriptor can share, even a hostile one.
  *
- * Protocol: as mutex.c; the area lives in a memfd sealed against shrink, grow and further
- * sealing, so no holder of the descriptor can truncate it under another's mapping (SIGBUS).
- * mms_fd hands the descriptor out (e.g. over a UNIX socket); mms_attach checks magic, version,
- * header checksum, size and seals before trusting it.
- * Ordering: the robust mutex orders everything, as in mutex.c.
- * Crash story: as mutex.c; a robust mutex works between unrelated processes mapping one file.
+ * Protocol: seqcount.c's two-slot sequence lock: get copies without a lock and never writes the
+ * mapping; set and mms_lock take an OFD write lock on the memfd through a description of the
+ * process's own (ofd_lock.c). The memfd is sealed against shrink, grow and further sealing, so no
+ * holder of the descriptor can truncate it under another's mapping (SIGBUS). mms_fd hands the
+ * descriptor out (e.g. over a UNIX socket); mms_attach checks magic, version, header checksum,
+ * size and seals before trusting it.
+ * Ordering: seqcount.c's fences; the kernel's lock hand-off orders writers among themselves.
+ * Crash story: the kernel drops a dead holder's OFD lock with its last descriptor; a writer that
+ * died mid-set left the sequence odd, and the next writer rewrites that slot. The lock lives in
+ * the kernel and the mapping holds no pointers, so a peer that writes it can make calls fail
+ * (MMS_ECORRUPT) or retry (bounded by mms_set_timeout), never crash or redirect another process.
  */
 #include "mmshare.h"
 #include "backend.h"
 
+static int memfd_init(struct mms_area *a)
+{
+	mms_seq_init(a);
+	return mms_ofd_open(a);
+}
+
+static int memfd_get(struct mms_area *a, void *buf, size_t cap, size_t *len, int held)
+{
+	(void)held;
+	return mms_seq_get(a, buf, cap, len);
+}
+
 const struct mms_backend mms_backend_memfd = {
 	.name    = "memfd",
-	.summary = "mutex protocol in a sealed memfd; mms_fd/mms_attach share it beyond fork",
-	.caps    = MMS_CAP_EXPORT_FD,
+	.summary = "sealed memfd for any process given its fd: lock-free reads, OFD-locked writes; safe with hostile peers",
+	.caps    = MMS_CAP_SHARED_READ | MMS_CAP_READ_NOWAIT | MMS_CAP_EXPORT_FD | MMS_CAP_HOSTILE_SAFE,
 	.storage = MMS_STORE_MEMFD,
-	.init    = mms_rmutex_init,
-	.lock    = mms_rmutex_lock,
-	.unlock  = mms_rmutex_unlock,
-	.get     = mms_area_get_locked,
-	.set     = mms_area_set_locked,
+	.init    = memfd_init,
+	.attach  = mms_ofd_open,
+	.lock    = mms_ofd_lock,
+	.unlock  = mms_ofd_unlock,
+	.get     = memfd_get,
+	.set     = mms_seq_set,
 };

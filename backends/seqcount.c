@@ -1,0 +1,164 @@
+/* seqcount.c -- the two-slot sequence-lock value protocol that seqlock and memfd share.
+ *
+ * Protocol: the header's gen word is a sequence s; s/2 is the generation g of the current value,
+ * which lives in slot g&1, and s is odd while the writer of generation g+1 fills the other slot.
+ * Writers exclude each other with the backend's lock. A reader loads s1, copies slot (s1/2)&1,
+ * and re-loads s2: the copy is whole unless a writer began overwriting that slot, which first
+ * sets s to 2g+3, so the reader retries only when s2 > 2*(s1/2)+2. One write in flight never
+ * makes a reader retry (the Linux seqcount_latch idea, with a sequence check).
+ * Ordering (C11, after Boehm 2012): the writer stores s odd with release, issues a release fence,
+ * then stores the slot with relaxed atomic stores and publishes s+1 with a seq_cst store (release
+ * would do for readers; seq_cst also drains the store buffer, so a get that starts after set
+ * returned sees the value -- the register is linearizable in real time, not just ordered). The
+ * reader loads s1 with acquire, copies with relaxed atomic loads, issues an acquire fence, then
+ * loads s2. If the reader saw any store of a later overwrite, the fence pair makes that writer's
+ * odd store visible to the s2 load, so the copy is discarded. The odd store is a release store
+ * too, so a reader that reads an odd s1 still sees the slot published before it.
+ * Crash story: a writer that dies leaves s odd; readers do not care (they read the other slot).
+ * The next writer finds s odd and rewrites the same slot without re-bumping s, so s only grows
+ * and no reader can be fooled by it going back. The value checksum catches whatever the sequence
+ * cannot (scribbles). Readers only read shared memory, each field once, and bound every offset
+ * by the handle's private copies, so a peer that writes the area can at worst make them retry
+ * (bounded by the handle's timeout) or report MMS_ECORRUPT.
+ */
+#include <string.h>
+
+#include "mmshare.h"
+#include "backend.h"
+#include "deadline.h"
+
+void mms_seq_init(struct mms_area *a)
+{
+	a->hdr->gen = 2 * (uint64_t)MMS_GEN_EMPTY;
+}
+
+static void load_relaxed(void *dst, const uint64_t *src, size_t len)
+{
+	unsigned char *d = dst;
+	size_t i, words = len / 8;
+	uint64_t w;
+
+	for (i = 0; i < words; i++) {
+		w = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+		memcpy(d + 8 * i, &w, 8);
+	}
+	if (len % 8) {
+		w = __atomic_load_n(&src[words], __ATOMIC_RELAXED);
+		memcpy(d + 8 * words, &w, len % 8);
+	}
+}
+
+static void store_relaxed(uint64_t *dst, const void *src, size_t len)
+{
+	const unsigned char *s = src;
+	size_t i, words = len / 8;
+	uint64_t w = 0;
+
+	for (i = 0; i < words; i++) {
+		memcpy(&w, s + 8 * i, 8);
+		__atomic_store_n(&dst[i], w, __ATOMIC_RELAXED);
+	}
+	if (len % 8) {
+		w = 0;
+		memcpy(&w, s + 8 * words, len % 8);
+		__atomic_store_n(&dst[words], w, __ATOMIC_RELAXED);
+	}
+}
+
+/* One attempt: 1 when a writer overtook the copy and it must be retried. */
+static int read_once(struct mms_area *a, void *buf, size_t cap, size_t *len, int *err)
+{
+	uint64_t s1, s2, g, sgen, slen, check;
+	struct mms_slot *slot;
+
+	s1 = __atomic_load_n(&a->hdr->gen, __ATOMIC_ACQUIRE);
+	g = s1 / 2;
+	if (g <= MMS_GEN_EMPTY) {
+		*err = g == MMS_GEN_EMPTY ? MMS_EEMPTY : MMS_ECORRUPT;
+		return 0;
+	}
+	slot = mms_slot_at(a, g);
+	sgen = __atomic_load_n(&slot->gen, __ATOMIC_RELAXED);
+	slen = __atomic_load_n(&slot->len, __ATOMIC_RELAXED);
+	check = __atomic_load_n(&slot->check, __ATOMIC_RELAXED);
+	if (sgen == g && slen <= a->size && slen <= cap)
+		load_relaxed(buf, slot->data, slen);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	s2 = __atomic_load_n(&a->hdr->gen, __ATOMIC_RELAXED);
+	if (s2 - (s1 & ~1ULL) > 2)     /* s2 > 2g+2, without overflow on a scribbled s */
+		return 1;
+	*len = slen;
+	if (sgen != g || slen > a->size)
+		*err = MMS_ECORRUPT;
+	else if (slen > cap)
+		*err = MMS_ESHORT;
+	else if (mms_value_check(mms_value_hash(buf, slen), g) != check)
+		*err = MMS_ECORRUPT;
+	else
+		*err = 0;
+	return 0;
+}
+
+/*
+ * Copy the current value out without a lock. Retries happen only when two writes overtake the
+ * copy; the handle's timeout bounds them, counted from the first retry, so the common path
+ * never reads the clock.
+ */
+int mms_seq_get(struct mms_area *a, void *buf, size_t cap, size_t *len)
+{
+	struct mms_deadline dl;
+	int err, timing = 0;
+
+	while (read_once(a, buf, cap, len, &err)) {
+		a->stats->read_retries++;
+		if (a->timeout_ns < 0)
+			continue;
+		if (!timing) {
+			mms_deadline_start(&dl, a->timeout_ns);
+			timing = 1;
+		} else if (mms_deadline_passed(&dl)) {
+			return MMS_ETIMEDOUT;
+		}
+	}
+	return err;
+}
+
+/* Write the next generation; the caller holds the backend's writer lock. */
+void mms_seq_write(struct mms_area *a, const void *data, size_t len, uint64_t hash)
+{
+	uint64_t s = __atomic_load_n(&a->hdr->gen, __ATOMIC_RELAXED);
+	uint64_t g;
+	struct mms_slot *slot;
+
+	if (s / 2 < MMS_GEN_EMPTY)
+		s = 2 * (uint64_t)MMS_GEN_EMPTY;
+	if (!(s & 1))
+		__atomic_store_n(&a->hdr->gen, s + 1, __ATOMIC_RELEASE);
+	/* else a writer died mid-write: its slot was never published, so write it again. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	g = s / 2 + 1;
+	slot = mms_slot_at(a, g);
+	__atomic_store_n(&slot->gen, g, __ATOMIC_RELAXED);
+	__atomic_store_n(&slot->len, len, __ATOMIC_RELAXED);
+	store_relaxed(slot->data, data, len);
+	__atomic_store_n(&slot->check, mms_value_check(hash, g), __ATOMIC_RELAXED);
+	/* seq_cst, not just release: the value is visible everywhere before set returns. */
+	__atomic_store_n(&a->hdr->gen, 2 * g, __ATOMIC_SEQ_CST);
+}
+
+/* set for a seqlock-protocol backend: its writer lock around mms_seq_write. */
+int mms_seq_set(struct mms_area *a, const void *data, size_t len, int held)
+{
+	uint64_t hash = mms_value_hash(data, len);
+	int err;
+
+	if (!held) {
+		err = a->be->lock(a, MMS_LOCK_EXCL);
+		if (err)
+			return err;
+	}
+	mms_seq_write(a, data, len, hash);
+	if (!held)
+		a->be->unlock(a, MMS_LOCK_EXCL);
+	return 0;
+}
