@@ -146,14 +146,31 @@ static int fd_acceptable(int fd, size_t *len)
 	return 0;
 }
 
+/*
+ * The header, read with pread before anything else touches fd: closing any descriptor of a file
+ * drops the caller's classic POSIX locks on it, so nothing is duplicated, opened or closed
+ * until the header says this is an area a process may attach (never an fcntl area).
+ */
+static int header_peek(int fd, size_t len, struct mms_header *h, const struct mms_backend **be)
+{
+	if (pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h) || !header_valid(h, len))
+		return MMS_EINVAL;
+	*be = mms_backend_find(h->backend);
+	if (!*be || !((*be)->caps & MMS_CAP_EXPORT_FD))
+		return MMS_EINVAL;
+	return 0;
+}
+
 /* Map an area another process created in a sealed memfd, after checking that it is one. */
 int mms_area_attach(struct mms_area *a, int fd)
 {
-	struct mms_header copy;
+	struct mms_header peek, copy;
 	const struct mms_backend *be;
 	size_t len;
 	int err = fd_acceptable(fd, &len);
 
+	if (!err)
+		err = header_peek(fd, len, &peek, &be);
 	if (err)
 		return err;
 	a->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -165,15 +182,15 @@ int mms_area_attach(struct mms_area *a, int fd)
 		goto close_fd;
 	memcpy(&copy, a->hdr, sizeof(copy));
 	err = MMS_EINVAL;
-	if (!header_valid(&copy, len))
-		goto unmap;
-	be = mms_backend_find(copy.backend);
-	if (!be || !(be->caps & MMS_CAP_EXPORT_FD))
-		goto unmap;
+	if (memcmp(&copy, &peek, offsetof(struct mms_header, check) + sizeof(copy.check)))
+		goto unmap;             /* changed since the peek: trust neither */
 	a->be = be;
 	a->size = copy.size;
 	a->slot_stride = slot_stride(copy.size);
 	a->mutex_kind = mms_rmutex_kind_expected();
+	err = be->attach(a);
+	if (err)
+		goto unmap;
 	return 0;
 unmap:
 	munmap(a->hdr, a->map_len);
@@ -184,16 +201,21 @@ close_fd:
 
 void mms_area_destroy(struct mms_area *a)
 {
+	mms_ofd_close(a);
 	munmap(a->hdr, a->map_len);
 	if (a->fd >= 0)
 		close(a->fd);
 }
 
-/* Copy the current value out; the caller holds the lock, so plain loads suffice. */
+/*
+ * Copy the current value out; the caller holds the lock. Each shared field is read once into a
+ * local before it is checked and used, so a peer that changes it meanwhile cannot move the copy
+ * past what was checked.
+ */
 static int read_current(struct mms_area *a, void *buf, size_t cap, size_t *len,
 			uint64_t *gen, uint64_t *check)
 {
-	uint64_t g = __atomic_load_n(&a->hdr->gen, __ATOMIC_ACQUIRE);
+	uint64_t g = __atomic_load_n(&a->hdr->gen, __ATOMIC_ACQUIRE), sgen, slen;
 	struct mms_slot *s;
 
 	if (g == MMS_GEN_EMPTY)
@@ -201,14 +223,17 @@ static int read_current(struct mms_area *a, void *buf, size_t cap, size_t *len,
 	if (g < MMS_GEN_EMPTY)
 		return MMS_ECORRUPT;
 	s = mms_slot_at(a, g);
-	if (s->gen != g || s->len > a->size)
+	sgen = __atomic_load_n(&s->gen, __ATOMIC_RELAXED);
+	slen = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
+	if (sgen != g || slen > a->size)
 		return MMS_ECORRUPT;
-	*len = s->len;
-	if (s->len > cap)
+	*len = slen;
+	if (slen > cap)
 		return MMS_ESHORT;
-	memcpy(buf, s->data, s->len);
+	if (slen)
+		memcpy(buf, s->data, slen);     /* buf may be NULL when cap and the value are 0 */
 	*gen = g;
-	*check = s->check;
+	*check = __atomic_load_n(&s->check, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -246,7 +271,8 @@ static void write_next(struct mms_area *a, const void *data, size_t len, uint64_
 	s = mms_slot_at(a, g + 1);
 	s->gen = g + 1;
 	s->len = len;
-	memcpy(s->data, data, len);
+	if (len)
+		memcpy(s->data, data, len);
 	s->check = mms_value_check(hash, g + 1);
 	__atomic_store_n(&a->hdr->gen, g + 1, __ATOMIC_RELEASE);
 }
