@@ -34,8 +34,9 @@ CRASH_STORY = {
     "seqlock": "readers never block and never write shared memory, retrying when a writer "
                "overtakes them; writers take a robust mutex; a steady stream of writes can starve "
                "a slow reader's retries",
-    "memfd": "the mutex protocol in a sealed memfd, so a process that is not a descendant can "
-             "attach it (mms_fd / mms_attach); same crash story as mutex",
+    "memfd": "a sealed memfd that a process that is not a descendant can attach (mms_fd / "
+             "mms_attach): seqlock readers, writers under an OFD lock held by the kernel, and no "
+             "pointers in shared memory, so it is the one to give untrusted peers",
 }
 
 
@@ -612,16 +613,15 @@ def margin_note(shares, order, spread):
 
 
 def pair_note(shares, spread):
-    """mutex and memfd share one locking protocol: a wide gap between them is not the lock."""
-    if "mutex" not in shares or "memfd" not in shares:
+    """seqlock and memfd read by one protocol; their writers lock differently."""
+    if "seqlock" not in shares or "memfd" not in shares:
         return ""
-    gap = abs(shares["mutex"] - shares["memfd"])
+    gap = shares["seqlock"] - shares["memfd"]
     if gap < max(0.1, 2 * (spread or 0)):
         return ""
-    return (f"mutex and memfd run the same locking protocol, yet differ here "
-            f"({shares['mutex']:.2f} vs {shares['memfd']:.2f}): a gap that size points at "
-            f"placement or noise in these runs, not at the design; expect them to perform "
-            f"alike.")
+    return (f"memfd reads like seqlock but its writers take an OFD lock, a system call each "
+            f"way ({shares['seqlock']:.2f} vs {shares['memfd']:.2f} here): the price of a lock "
+            f"that no peer can corrupt.")
 
 
 def choice_text(top, heavy, tied):
@@ -643,10 +643,13 @@ def choice_text(top, heavy, tied):
                 "retry often and a writer-heavy burst can starve a slow reader indefinitely, "
                 "which a mean over a second does not show; prefer **mutex** when readers "
                 "must make progress, seqlock when writers must never wait for readers.")
-    if top in ("mutex", "memfd"):
+    if top == "mutex":
         return ("Choose **mutex**: simplest, exclusive, and a dead holder is repaired by the "
-                "next locker; take **memfd** (the same protocol) only when a process that is "
-                "not a descendant must attach.")
+                "next locker; take **memfd** when a process that is not a descendant must "
+                "attach or peers are not trusted.")
+    if top == "memfd":
+        return ("**memfd** is fastest here: seqlock's lock-free readers with a kernel-held "
+                "writer lock; it is also the one backend safe with untrusted peers.")
     return (f"**{top}** is fastest in these runs; check that the margin exceeds the spread of "
             f"the repeats before relying on it.")
 
