@@ -1,5 +1,6 @@
 /* mms.c -- the public API over the backends: argument checks, dispatch, lock bookkeeping. */
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -170,7 +171,10 @@ int mms_set_timeout(struct mms *m, long timeout_ms)
 {
 	if (!m)
 		return MMS_EINVAL;
-	m->area.timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
+	if (timeout_ms < 0 || timeout_ms > INT64_MAX / 1000000)
+		m->area.timeout_ns = -1;        /* past 292 years, "for ever" is the same promise */
+	else
+		m->area.timeout_ns = (int64_t)timeout_ms * 1000000;
 	return 0;
 }
 
