@@ -11,7 +11,7 @@
  *   format string and its NUL, one uint32 per '#' in format order, then the data in format order.
  * tpl_sanity reads an A(...) count as a signed int, so a count >= 2^31 passes it as "no elements",
  * while tpl_unpack takes it as unsigned and unpacks an element from the bytes after the count:
- * past the end of the image when the array comes last (see tests/test_tpl.c, tpl_fuzz).
+ * past the end of the image when the array comes last (see tests/test_tpl_fuzz.c).
  *
  * The grammar accepted here is a subset of what tpl_map accepts, limited to what it parses the
  * way this walk reads it: quirks that tpl_map tolerates ("AS(i)", a trailing "A", '#' after the
