@@ -262,7 +262,7 @@ ParameterizedTest(int *i, tpl_glue, random_bytes_are_EFORMAT)
 		for (k = 0; k < len; k++)
 			buf[k] = (unsigned char)tt_rand();
 		if (n % 2 && len >= 8) {        /* half of them look like an A(i) image at first */
-			tt_craft(buf, 2, "A(i)", NULL, 0, NULL, 0);
+			tt_craft(buf, tt_tpl_flags("A(i)"), "A(i)", NULL, 0, NULL, 0);
 			tt_put_u32(buf + 4, (uint32_t)len);
 		}
 		valid = mms_tpl_image_check(buf, len) == 0;
@@ -341,6 +341,42 @@ ParameterizedTest(int *i, tpl_glue, bad_arguments)
 	cr_expect_eq(mms_get_tpl(m, tn), MMS_EEMPTY, "nothing was stored");
 	tpl_free(tn);
 	mms_free(m);
+	TT_NO_LEAKS();
+}
+
+/*
+ * Defect: an image in tpl 1.2's string format (flags 0) passed the checker and tpl_load, and
+ * tpl_unpack then read the second string's length word from the first string's data: 0x01000078
+ * here, a 16 MiB copy from a 64 KiB image.
+ */
+Test(tpl_glue, old_string_format_is_EFORMAT)
+{
+	size_t n = 1u << 16, dlen = 4 + 1 + 4 + n, len;
+	unsigned char *data = malloc(dlen), *img = malloc(8 + 3 + dlen);
+	char *s1 = NULL, *s2 = NULL;
+	struct mms *m;
+	tpl_node *tn;
+	int err;
+
+	tt_put_u32(data, 1);                    /* tpl 1.2: plain lengths, "x" */
+	data[4] = 'x';
+	tt_put_u32(data + 5, (uint32_t)n);
+	memset(data + 9, 'y', n);
+	len = tt_craft(img, 0, "ss", NULL, 0, data, dlen);
+	cr_assert_eq(mms_new(&m, mms_backends()[0], 2 * n), 0);
+	cr_assert_eq(mms_set(m, img, len), 0);
+	tn = tpl_map("ss", &s1, &s2);
+	err = mms_get_tpl(m, tn);
+	cr_expect_eq(err, MMS_EFORMAT, "mms_get_tpl returned %d", err);
+	if (!err) {                             /* a program trusts the 0 and unpacks */
+		tpl_unpack(tn, 0);
+		free(s1);
+		free(s2);
+	}
+	tpl_free(tn);
+	mms_free(m);
+	free(img);
+	free(data);
 	TT_NO_LEAKS();
 }
 

@@ -6,7 +6,7 @@ static int tt_check_crafted(const char *fmt, const uint32_t *fx, size_t nfx, con
 {
 	static unsigned char buf[4096];
 
-	return mms_tpl_image_check(buf, tt_craft(buf, 2, fmt, fx, nfx, data, dlen));
+	return mms_tpl_image_check(buf, tt_craft(buf, tt_tpl_flags(fmt), fmt, fx, nfx, data, dlen));
 }
 
 Test(tpl_image, accepts_what_tpl_dumps)
@@ -162,24 +162,48 @@ Test(tpl_image, rejects_bad_formats)
 
 Test(tpl_image, rejects_bad_preamble_and_format_without_nul)
 {
-	unsigned char img[32];
-	size_t len = tt_craft(img, 2, "i", NULL, 0, "\1\0\0\0", 4);
+	unsigned char img[32], flags = (unsigned char)tt_tpl_flags("i");
+	size_t len = tt_craft(img, flags, "i", NULL, 0, "\1\0\0\0", 4);
 
 	cr_assert_eq(mms_tpl_image_check(img, len), 0);
 	img[0] = 'T';
 	cr_expect_eq(mms_tpl_image_check(img, len), MMS_EFORMAT, "magic");
 	img[0] = 't';
-	img[3] = 2 | 4;
+	img[3] = flags | 4;
 	cr_expect_eq(mms_tpl_image_check(img, len), MMS_EFORMAT, "unknown flag");
-	img[3] = 2 | (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 0 : 1);
+	img[3] = flags ^ 1;
 	cr_expect_eq(mms_tpl_image_check(img, len), MMS_EFORMAT, "foreign byte order");
-	img[3] = 0;
-	cr_expect_eq(mms_tpl_image_check(img, len), 0, "no null-strings flag is fine");
+	img[3] = flags;
 	/* "iiiiiiiii" with no NUL inside the image */
 	memcpy(img + 8, "iiiiiiiiiiiiiiii", 16);
 	tt_put_u32(img + 4, 24);
 	cr_expect_eq(mms_tpl_image_check(img, 24), MMS_EFORMAT, "runaway format string");
 	cr_expect_eq(mms_tpl_image_check(img, 8), MMS_EFORMAT, "preamble only");
+}
+
+/*
+ * tpl_sanity reads strings as tpl 1.2 wrote them when the null-strings flag is missing, but
+ * tpl_load then overwrites the node's flags and tpl_unpack reads them as 1.3 writes them: only
+ * the flags byte tpl_dump itself writes (tt_tpl_flags) makes both agree.
+ */
+Test(tpl_image, accepts_only_the_flags_tpl_writes)
+{
+	unsigned char *img;
+	unsigned flags, want;
+	size_t len;
+	int id;
+
+	for (id = 0; id < TT_NSPEC; id++) {
+		img = tt_image(id, &len);
+		want = tt_tpl_flags(tt_fmt[id]);
+		cr_expect_eq(img[3], want, "tpl wrote flags %#x for \"%s\"", img[3], tt_fmt[id]);
+		for (flags = 0; flags < 256; flags++) {
+			img[3] = (unsigned char)flags;
+			cr_expect_eq(mms_tpl_image_check(img, len), flags == want ? 0 : MMS_EFORMAT,
+				     "\"%s\" with flags %#x", tt_fmt[id], flags);
+		}
+		free(img);
+	}
 }
 
 Test(tpl_image, nesting_and_format_length_limits)

@@ -280,6 +280,15 @@ static inline void tt_unpack_all(tpl_node *tn, const char *fmt)
 
 /* ---- images made by hand ---- */
 
+/*
+ * The flags byte tpl 1.6.1 writes for fmt on this CPU (tpl_dump_to_mem): bit 0 when the CPU is
+ * big-endian, bit 1 (null strings) when the format holds an 's', nothing else.
+ */
+static inline unsigned tt_tpl_flags(const char *fmt)
+{
+	return (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 1u : 0u) | (strchr(fmt, 's') ? 2u : 0u);
+}
+
 /* Write into out an image with the given flags byte, format, '#' lengths and data; its length. */
 static inline size_t tt_craft(unsigned char *out, unsigned flags, const char *fmt,
 			      const uint32_t *fx, size_t nfx, const void *data, size_t dlen)
