@@ -1,6 +1,7 @@
 /* test_tpl_glue.c -- tpl values through mms_set_tpl/mms_get_tpl, and tpl's hooks around them. */
 #include <errno.h>
 
+#include "tpl_glue.h"
 #include "tpl_specimens.h"
 
 #define TT_AREA 4096
@@ -380,6 +381,79 @@ Test(tpl_glue, old_string_format_is_EFORMAT)
 	TT_NO_LEAKS();
 }
 
+/* ---- a fatal error inside tpl_load: who owns the private copy ---- */
+
+static void tt_fatal_exit(const char *fmt, ...)
+{
+	(void)fmt;
+	_exit(42);
+}
+
+/* In a child, with tpl's own hooks: 42 when tpl_load calls the fatal hook on img. */
+static int tt_load_is_fatal(const char *fmt, void *var1, void *var2, const void *img, size_t len)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid)
+		return child_status(pid);
+	tpl_hook.oops = tt_silent_oops;
+	tpl_hook.fatal = tt_fatal_exit;
+	_exit(tpl_load(tpl_map((char *)fmt, var1, var2), TPL_MEM, (void *)img, len) ? 1 : 0);
+}
+
+/* A copy of img[0..len) from tpl_hook.malloc, as mms_get_tpl hands to tpl. */
+static void *tt_tpl_copy(const void *img, size_t len)
+{
+	void *buf = tpl_hook.malloc(len);
+
+	cr_assert_not_null(buf);
+	memcpy(buf, img, len);
+	return buf;
+}
+
+/*
+ * Defect: "sA(c)" in tpl 1.2's string format passes tpl_sanity, tpl_load gives the node the
+ * buffer (TPL_UFREE), then tpl_unpackA0 reads the array count from the string's byte and calls
+ * the fatal hook. The glue freed the buffer on that error and tpl_free(tn) freed it again. The
+ * image checker refuses such images now, so the guarded load is called directly.
+ */
+Test(tpl_glue, fatal_inside_tpl_load_frees_once)
+{
+	static const unsigned char data[] = { 1, 0, 0, 0, 'x', 0, 0, 0, 0 };
+	unsigned char img[64], *good;
+	size_t len, glen;
+	char c = 0, *s = NULL;
+	tpl_node *tn;
+
+	len = tt_craft(img, 0, "sA(c)", NULL, 0, data, sizeof(data));
+	cr_assert_eq(mms_tpl_image_check(img, len), MMS_EFORMAT, "the checker refuses it");
+	cr_assert_eq(tt_load_is_fatal("sA(c)", &s, &c, img, len), 42, "tpl_load calls fatal");
+	tn = tpl_map("sA(c)", &s, &c);
+	cr_expect_eq(mms_tpl_load_unchecked(tn, tt_tpl_copy(img, len), len), MMS_EFORMAT);
+	tpl_free(tn);                           /* frees the node's copy: the glue must not have */
+
+	/* a node that kept the copy loads again: tpl_load's reset releases it */
+	tn = tpl_map("sA(c)", &s, &c);
+	s = "z";
+	c = 'q';
+	tpl_pack(tn, 1);
+	tpl_pack(tn, 0);
+	cr_assert_eq(tpl_dump(tn, TPL_MEM, &good, &glen), 0);
+	tpl_free(tn);
+	tn = tpl_map("sA(c)", &s, &c);
+	cr_expect_eq(mms_tpl_load_unchecked(tn, tt_tpl_copy(img, len), len), MMS_EFORMAT);
+	cr_expect_eq(mms_tpl_load_unchecked(tn, good, glen), 0);
+	s = NULL;
+	c = 0;
+	cr_expect_eq(tpl_unpack(tn, 0), 1);
+	cr_expect_eq(tpl_unpack(tn, 1), 1);
+	cr_expect_eq(c, 'q');
+	tt_expect_str(s, "z");
+	tpl_free(tn);
+	TT_NO_LEAKS();
+}
+
 /* ---- tpl's hooks: silent and non-fatal inside mms calls, chained outside them ---- */
 
 static int tt_prev_oops_calls;
@@ -397,11 +471,23 @@ static void tt_prev_fatal(const char *fmt, ...)
 	_exit(42);
 }
 
+static void *tt_first_block;     /* what tt_fail_after_first handed out */
+static int tt_first_freed;
+
 static void *tt_fail_after_first(size_t n)
 {
 	static int calls;
 
-	return calls++ ? NULL : malloc(n);
+	if (calls++)
+		return NULL;
+	tt_first_block = malloc(n);
+	return tt_first_block;
+}
+
+static void tt_free_watching_first(void *p)
+{
+	tt_first_freed |= p && p == tt_first_block;
+	free(p);
 }
 
 /* In a child: the checks, as an exit code (0 when all hold). */
@@ -432,11 +518,15 @@ static int tt_hooks_child(const char *backend)
 	tn = tt_map(6);
 	tt_pack(6, tn);
 	tpl_hook.malloc = tt_fail_after_first;  /* the private copy succeeds, tpl's next fails */
+	tpl_hook.free = tt_free_watching_first;
 	errno = 0;
 	err = mms_get_tpl(m, tn);
 	tpl_hook.malloc = malloc;
+	tpl_hook.free = free;
 	if (err != MMS_ESYS || errno != ENOMEM)
 		return 5;
+	if (!tt_first_freed)                    /* the node never took the copy: the glue frees it */
+		return 7;
 	/* tn is left half reset by tpl (not freed); outside mms calls fatal chains */
 	tpl_gather(99);
 	return 6;
@@ -459,7 +549,7 @@ ParameterizedTest(int *i, tpl_glue, hooks_never_print_or_exit)
 		_exit(tt_hooks_child(backend_at(i)));
 	}
 	close(pipefd[1]);
-	cr_expect_eq(child_status(pid), 42, "0-6: a check failed; 42: fatal reached the old hook");
+	cr_expect_eq(child_status(pid), 42, "0-7: a check failed; 42: fatal reached the old hook");
 	got = read(pipefd[0], out, sizeof(out) - 1);
 	cr_expect_eq(got, 0, "tpl printed: %.*s", (int)(got > 0 ? got : 0), out);
 	close(pipefd[0]);
