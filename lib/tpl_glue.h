@@ -1,4 +1,4 @@
-/* tpl_glue.h -- internal: the guarded load behind mms_get_tpl, without the image check, for tests. */
+/* tpl_glue.h -- internal: the guarded load behind mms_get_tpl, without the image check. */
 #ifndef MMS_TPL_GLUE_H
 #define MMS_TPL_GLUE_H
 

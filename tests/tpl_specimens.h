@@ -1,4 +1,4 @@
-/* tpl_specimens.h -- what the tpl test files share: specimen values, hand-made images, unpacking. */
+/* tpl_specimens.h -- what the tpl test files share: specimens, hand-made images, unpacking. */
 #ifndef MMS_TEST_TPL_SPECIMENS_H
 #define MMS_TEST_TPL_SPECIMENS_H
 
@@ -43,7 +43,7 @@ static struct {
 static const char *const tt_fmt[] = {
 	"i", "s", "s", "s", "B", "B", "A(i)", "A(i)", "A(s)", "S(is)", "A(S(is))", "A(A(i))",
 	"A(S(is)B)", "i#", "A(A(s))", "S(ci)#A(j#)", "cjvuIUf", "A(A(A(c)))", "iA(sA(iB))s",
-	"S(c$(is))#", "i##", "",
+	"S(c$(is))#", "i##", "", "ss", "sA(c)",
 };
 #define TT_NSPEC ((int)(sizeof(tt_fmt) / sizeof(tt_fmt[0])))
 
@@ -84,6 +84,10 @@ static inline tpl_node *tt_map(int id)
 		return tpl_map((char *)f, &tt_v.i, &tt_v.s, &tt_v.i2, &tt_v.b, &tt_v.s2);
 	case 19:
 		return tpl_map((char *)f, tt_v.cis, 2);
+	case 22:
+		return tpl_map((char *)f, &tt_v.s, &tt_v.s2);
+	case 23:
+		return tpl_map((char *)f, &tt_v.s, &tt_v.c);
 	}
 	return NULL;
 }
@@ -181,9 +185,14 @@ static inline void tt_pack(int id, tpl_node *tn)
 	tt_v.f = 2.5;
 	tt_v.cis[0] = (struct tt_cis){ 'x', 1, "one" };
 	tt_v.cis[1] = (struct tt_cis){ 'y', 2, NULL };
+	tt_v.s2 = "world";
 	tpl_pack(tn, 0);
 	if (id == 15) {
 		tpl_pack(tn, 1);
+		tpl_pack(tn, 1);
+	}
+	for (k = 0; id == 23 && k < 3; k++) {
+		tt_v.c = (char)('a' + k);
 		tpl_pack(tn, 1);
 	}
 }
@@ -316,6 +325,32 @@ static inline int tt_silent_oops(const char *fmt, ...)
 {
 	(void)fmt;
 	return 0;
+}
+
+/*
+ * The two images of tpl 1.2's string format (flags 0: strings carry their plain length) that
+ * tpl 1.6.1 walks one way in tpl_sanity and another in tpl_load and tpl_unpack, in malloc'd
+ * buffers. TT_OLD_SS: "ss" holding "x" and 64 KiB of 'y'; tpl_unpack reads the second length
+ * from "x" and the next three bytes (0x01000078) and copies 16 MiB from the image.
+ * TT_OLD_SAC: "sA(c)" holding "x" and no elements; tpl_load's tpl_unpackA0 reads the count from
+ * "x" (0x78) and calls the fatal hook.
+ */
+#define TT_OLD_SS  22
+#define TT_OLD_SAC 23
+
+static inline unsigned char *tt_old_string_image(int id, size_t *len)
+{
+	size_t n = id == TT_OLD_SS ? 1u << 16 : 0, dlen = 4 + 1 + 4 + n;
+	unsigned char *data = malloc(dlen), *img = malloc(8 + strlen(tt_fmt[id]) + 1 + dlen);
+
+	cr_assert(data && img);
+	tt_put_u32(data, 1);
+	data[4] = 'x';
+	tt_put_u32(data + 5, (uint32_t)n);      /* the second string's length, or the count */
+	memset(data + 9, 'y', n);
+	*len = tt_craft(img, 0, tt_fmt[id], NULL, 0, data, dlen);
+	free(data);
+	return img;
 }
 
 /* ---- a reproducible stream of pseudo-random numbers (xorshift64) ---- */
