@@ -9,6 +9,7 @@
 #include <tpl.h>
 
 #include "mmshare.h"
+#include "tpl_glue.h"
 #include "tpl_image.h"
 
 /* libtpl exports its hook table but tpl.h does not declare it. */
@@ -26,9 +27,9 @@ extern tpl_hook_t tpl_hook;
  *   - otherwise: forward to the hooks that were installed before ours.
  * tpl_hook is one table for the whole process: installing it races with other threads that use
  * tpl at that moment, and a program that replaces tpl_hook.fatal afterwards loses the guard.
- * After a fatal longjmp out of tpl_load the node may be half reset (tpl does not unwind its own
- * state) and tpl_free on it may crash; only allocation failure inside tpl can cause that, since
- * images are checked before tpl sees them.
+ * tpl does not unwind its own state before a fatal: who owns the private copy after one is
+ * worked out at mms_tpl_load_unchecked. When tpl runs out of memory while resetting a node
+ * (tpl_free_keep_map), the node is left half reset and tpl_free on it may crash.
  */
 static tpl_print_fcn *prev_oops;
 static tpl_fatal_fcn *prev_fatal;
@@ -75,7 +76,10 @@ static void hooks_install(void)
 }
 
 /* One tpl call, described as data so that a single guarded function can run any of them. */
-enum tpl_op { OP_GETSIZE, OP_DUMP, OP_LOAD };
+enum tpl_op { OP_GETSIZE, OP_DUMP, OP_RESET, OP_LOAD };
+
+/* Shorter than any image: tpl_sanity refuses it before reading a byte. */
+static unsigned char reset_img[1];
 
 struct tpl_call {
 	enum tpl_op op;
@@ -85,7 +89,11 @@ struct tpl_call {
 	size_t *size;                   /* OP_GETSIZE: receives the image length */
 };
 
-/* Run c; 0, MMS_EINVAL when tpl refuses to dump, MMS_EFORMAT when it refuses to load. */
+/*
+ * Run c; 0, MMS_EINVAL when tpl refuses to dump, MMS_EFORMAT when it refuses to load. OP_RESET
+ * only resets a packed or loaded node (tpl_load's first step), by loading an image tpl refuses;
+ * OP_LOAD frees c->buf when tpl_load refuses it, since the node never took it then.
+ */
 static int tpl_call_run(const struct tpl_call *c)
 {
 	switch (c->op) {
@@ -93,8 +101,14 @@ static int tpl_call_run(const struct tpl_call *c)
 		return tpl_dump(c->tn, TPL_GETSIZE, c->size) ? MMS_EINVAL : 0;
 	case OP_DUMP:
 		return tpl_dump(c->tn, TPL_MEM | TPL_PREALLOCD, c->buf, c->len) ? MMS_EINVAL : 0;
+	case OP_RESET:
+		tpl_load(c->tn, TPL_MEM, (void *)reset_img, (size_t)0);
+		return 0;
 	case OP_LOAD:
-		return tpl_load(c->tn, TPL_MEM | TPL_UFREE, c->buf, c->len) ? MMS_EFORMAT : 0;
+		if (tpl_load(c->tn, TPL_MEM | TPL_UFREE, c->buf, c->len) == 0)
+			return 0;
+		tpl_hook.free(c->buf);
+		return MMS_EFORMAT;
 	}
 	return MMS_EINVAL;
 }
@@ -215,18 +229,47 @@ static int fetch_copy(struct mms *m, void **out, size_t *len)
  */
 int mms_get_tpl(struct mms *m, tpl_node *tn)
 {
-	struct tpl_call c = { .op = OP_LOAD, .tn = tn };
+	void *buf;
+	size_t len;
 	int err;
 
 	if (!m || !tn)
 		return MMS_EINVAL;
-	err = fetch_copy(m, &c.buf, &c.len);
+	err = fetch_copy(m, &buf, &len);
 	if (err)
 		return err;
-	err = mms_tpl_image_check(c.buf, c.len);
-	if (!err)
-		err = tpl_guarded(&c);
-	if (err)
-		tpl_hook.free(c.buf);
-	return err;
+	err = mms_tpl_image_check(buf, len);
+	if (err) {
+		tpl_hook.free(buf);
+		return err;
+	}
+	return mms_tpl_load_unchecked(tn, buf, len);
+}
+
+/*
+ * Inside tpl_load(tn, TPL_MEM | TPL_UFREE, buf, len), tpl 1.6.1 (src/tpl.c):
+ *   1. a packed or loaded node is reset (tpl_free_keep_map), which allocates: fatal on ENOMEM;
+ *      buf is not yet known to the node;
+ *   2. tpl_sanity checks buf: it allocates nothing and its fatal calls cannot be reached;
+ *      when it fails, tpl_load returns -1 and buf is still the caller's;
+ *   3. the node's flags become TPL_MEM | TPL_RDONLY | TPL_UFREE: from here the node owns buf,
+ *      and tpl_free (or the next tpl_load's reset) frees it;
+ *   4. tpl_unpackA0 walks the root's arrays: fatal ("internal error in unpackA0") when its walk
+ *      disagrees with tpl_sanity's.
+ * So a fatal fires either before the node takes buf (1) or after (4). Step 1 runs first on its
+ * own (OP_RESET), where a fatal leaves buf ours to free; in the load proper, a refusal leaves buf
+ * ours (tpl_call_run frees it) and a fatal leaves it the node's: the glue never frees it then.
+ */
+int mms_tpl_load_unchecked(tpl_node *tn, void *buf, size_t len)
+{
+	struct tpl_call c = { .op = OP_RESET, .tn = tn };
+	int err;
+
+	err = tpl_guarded(&c);
+	if (err) {
+		tpl_hook.free(buf);
+		return err;
+	}
+	c = (struct tpl_call){ .op = OP_LOAD, .tn = tn, .buf = buf, .len = len };
+	return tpl_guarded(&c);
 }

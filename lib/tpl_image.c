@@ -9,9 +9,14 @@
  * Layout (tpl 1.6.1, src/tpl.c: tpl_dump_to_mem, tpl_sanity, tpl_serlen, tpl_unpack):
  *   "tpl", flags (bit 0 big-endian, bit 1 null strings), uint32 total length,
  *   format string and its NUL, one uint32 per '#' in format order, then the data in format order.
+ * tpl_dump_to_mem writes bit 0 exactly when the CPU is big-endian and bit 1 exactly when the
+ * format holds an 's'; no other flags byte comes from tpl 1.6.1. Without bit 1, tpl_sanity
+ * checks strings in tpl 1.2's format (plain length), but tpl_load (memory mode) then overwrites
+ * the node's flags, dropping that mode, and tpl_unpack reads them as length + 1: far past the
+ * image. So the flags byte must be exactly the one tpl would write for this format here.
  * tpl_sanity reads an A(...) count as a signed int, so a count >= 2^31 passes it as "no elements",
  * while tpl_unpack takes it as unsigned and unpacks an element from the bytes after the count:
- * past the end of the image when the array comes last (see tests/test_tpl.c, tpl_fuzz).
+ * past the end of the image when the array comes last (see tests/test_tpl_fuzz.c).
  *
  * The grammar accepted here is a subset of what tpl_map accepts, limited to what it parses the
  * way this walk reads it: quirks that tpl_map tolerates ("AS(i)", a trailing "A", '#' after the
@@ -31,7 +36,6 @@ struct walk {
 	size_t flen;
 	size_t fxpos;                   /* offset of the uint32 '#' lengths */
 	size_t npound;
-	int nullstr;                    /* strings carry length + 1, 0 for NULL */
 	/* for '(' the index of its ')'; for the first '#' of a run, the product of the run */
 	uint32_t aux[MMS_TPL_MAX_FMT + 1];
 };
@@ -104,27 +108,27 @@ static int take_u32(struct walk *w, uint32_t *v)
 	return 0;
 }
 
-static int native_big_endian(void)
+/* The flags byte tpl 1.6.1's tpl_dump_to_mem writes for a format of flen bytes on this CPU. */
+static unsigned char dump_flags(const char *fmt, size_t flen)
 {
-	return __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
+	unsigned char flags = 0;
+
+	if (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+		flags |= TPL_FL_BIGENDIAN;
+	if (memchr(fmt, 's', flen))
+		flags |= TPL_FL_NULLSTRINGS;
+	return flags;
 }
 
-/* Magic, flags, total length, and where the format string ends. */
+/* Magic, total length, where the format string ends, and the flags tpl writes for it. */
 static int check_preamble(struct walk *w)
 {
 	const unsigned char *nul;
-	unsigned char flags;
 
 	if (w->len < TPL_PREAMBLE + 1 || w->len > UINT32_MAX)
 		return MMS_EFORMAT;
 	if (memcmp(w->img, "tpl", 3) != 0)
 		return MMS_EFORMAT;
-	flags = w->img[3];
-	if (flags & ~(TPL_FL_BIGENDIAN | TPL_FL_NULLSTRINGS))
-		return MMS_EFORMAT;
-	if (!(flags & TPL_FL_BIGENDIAN) != !native_big_endian())
-		return MMS_EFORMAT;
-	w->nullstr = !!(flags & TPL_FL_NULLSTRINGS);
 	if (load_u32(w->img + 4) != w->len)
 		return MMS_EFORMAT;
 	nul = memchr(w->img + TPL_PREAMBLE, 0, w->len - TPL_PREAMBLE);
@@ -133,6 +137,8 @@ static int check_preamble(struct walk *w)
 	w->fmt = (const char *)w->img + TPL_PREAMBLE;
 	w->flen = (size_t)(nul - (w->img + TPL_PREAMBLE));
 	if (w->flen > MMS_TPL_MAX_FMT)
+		return MMS_EFORMAT;
+	if (w->img[3] != dump_flags(w->fmt, w->flen))
 		return MMS_EFORMAT;
 	return 0;
 }
@@ -287,7 +293,10 @@ static uint32_t repeat_count(const struct walk *w, size_t *k)
 
 static int walk_seq(struct walk *w, size_t i, size_t end);
 
-/* n strings: a uint32 length word each, then the bytes it announces. */
+/*
+ * n strings: a uint32 length word each (length + 1, 0 for NULL: the flags byte is checked to say
+ * so), then the bytes it announces.
+ */
 static int walk_strings(struct walk *w, uint32_t n)
 {
 	uint32_t v;
@@ -297,9 +306,7 @@ static int walk_strings(struct walk *w, uint32_t n)
 		err = take_u32(w, &v);
 		if (err)
 			return err;
-		if (w->nullstr)
-			v = v > 1 ? v - 1 : 0;
-		err = take(w, v);
+		err = take(w, v > 1 ? v - 1 : 0);
 		if (err)
 			return err;
 	}

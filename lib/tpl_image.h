@@ -10,8 +10,9 @@
 #define MMS_TPL_MAX_POUND 10    /* contiguous '#' after one item (tpl's own limit) */
 
 /*
- * 0 when img[0..len) is a native-endian tpl image whose embedded format and data tpl_load and
- * tpl_unpack can walk without reading outside [img, img + len); MMS_EFORMAT otherwise.
+ * 0 when img[0..len) is a tpl image as tpl 1.6.1 dumps it on this CPU (native byte order; the
+ * null-strings flag set exactly when the format holds an 's') whose embedded format and data
+ * tpl_load and tpl_unpack can walk without reading outside [img, img + len); MMS_EFORMAT otherwise.
  * The walk is O(len), allocates nothing and uses a bounded stack.
  */
 int mms_tpl_image_check(const void *img, size_t len);
