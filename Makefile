@@ -37,7 +37,7 @@ DEPFILES  := $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=
 BUILD_PKGS := libtpl-dev libxxhash-dev libcriterion-dev libjson-c-dev pkg-config
 BENCH_PKGS := hyperfine python3-matplotlib valgrind
 
-.PHONY: all deps bench-deps test install clean demo bench report bench-check bench-ab bench-baseline
+.PHONY: all deps bench-deps test fuzz install clean demo bench report bench-check bench-ab bench-baseline
 all: $(BUILD)/libmmshare.a $(BUILD)/libmmshare.so $(BUILD)/mmshare
 
 # ensure_pkgs LIST: install what dpkg does not have, or print the exact command and stop.
@@ -101,6 +101,14 @@ test: all bench-deps $(BUILD)/tests/mms_tests $(PEERS)
 	MMS_BUILD=$(BUILD) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  $(BUILD)/tests/mms_tests --jobs 2
 	/usr/bin/python3 tests/report_test.py
+
+# The fuzz tests at long counts (tests/test_areafuzz.c, the tpl fuzz): make fuzz [FUZZ_SCRIBBLES=n]
+FUZZ_SCRIBBLES ?= 1000000
+FUZZ_IMAGES    ?= 1000000
+fuzz: all $(BUILD)/tests/mms_tests
+	MMS_BUILD=$(BUILD) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  MMS_FUZZ_SCRIBBLES=$(FUZZ_SCRIBBLES) MMS_FUZZ_IMAGES=$(FUZZ_IMAGES) \
+	  $(BUILD)/tests/mms_tests --jobs 2 --filter '@(areafuzz|tpl_fuzz)/*'
 
 demo: all
 	$(BUILD)/mmshare demo
