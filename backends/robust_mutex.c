@@ -197,9 +197,17 @@ int mms_rmutex_lock(struct mms_area *a, enum mms_lock_mode mode)
 	return MMS_ESYS;
 }
 
+/*
+ * We hold it by our own bookkeeping, so a refusal means the lock word was overwritten. glibc's
+ * unlock asserts on a kind it does not know, so a scribbled kind is refused here first (and
+ * the mutex left held: every locker then stops at the same kind check).
+ */
 int mms_rmutex_unlock(struct mms_area *a, enum mms_lock_mode mode)
 {
+	pthread_mutex_t *m = &a->hdr->mutex;
+
 	(void)mode;
-	/* We hold it by our own bookkeeping, so a refusal means the lock word was overwritten. */
-	return pthread_mutex_unlock(&a->hdr->mutex) ? MMS_ECORRUPT : 0;
+	if (__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) != a->mutex_kind)
+		return MMS_ECORRUPT;
+	return pthread_mutex_unlock(m) ? MMS_ECORRUPT : 0;
 }

@@ -409,10 +409,11 @@ static void add_slot_fields(struct fuzz_ctx *c, int k)
 
 /*
  * Every field of the mapping, each picked as often as any other, and the whole mapping as one
- * more. A backend without MMS_CAP_HOSTILE_SAFE keeps glibc's robust-list pointers in the mutex
- * (__data.__list): a write there while a process holds the lock sends that process's unlock
- * through the written pointers. That is the known limit of those backends, not something to
- * rediscover on every run, so for them those 16 bytes are left alone.
+ * more. A backend without MMS_CAP_HOSTILE_SAFE trusts the held mutex's kind word and glibc's
+ * robust-list pointers (__data.__kind .. __data.__list): a write there while a process holds the
+ * lock sends that process's unlock through the written pointers, or into glibc's assertions on
+ * the kind. That is the known limit of those backends (README, "Threat model"), not something to
+ * rediscover on every run, so for them those bytes are left alone.
  */
 static void fields_build(struct fuzz_ctx *c, unsigned caps)
 {
@@ -428,14 +429,18 @@ static void fields_build(struct fuzz_ctx *c, unsigned caps)
 	add_field(c, "mutex.count", MUTEX_AT(__count), 4, HOW_NUMBER);
 	add_field(c, "mutex.owner", MUTEX_AT(__owner), 4, HOW_OWNER);
 	add_field(c, "mutex.nusers", MUTEX_AT(__nusers), 4, HOW_NUMBER);
-	add_field(c, "mutex.kind", MUTEX_AT(__kind), 4, HOW_KIND);
-	add_field(c, "mutex.spins+elision", MUTEX_AT(__spins), 4, HOW_BYTES);
 	if (caps & MMS_CAP_HOSTILE_SAFE) {
+		add_field(c, "mutex.kind", MUTEX_AT(__kind), 4, HOW_KIND);
+		add_field(c, "mutex.spins+elision", MUTEX_AT(__spins), 4, HOW_BYTES);
 		add_field(c, "mutex.list", MUTEX_AT(__list), 16, HOW_BYTES);
 	} else {
-		c->forbid_off = MUTEX_AT(__list);
-		c->forbid_len = sizeof(c->m->area.hdr->mutex.__data.__list);
+		c->forbid_off = MUTEX_AT(__kind);
+		c->forbid_len = MUTEX_AT(__list) + sizeof(c->m->area.hdr->mutex.__data.__list) -
+				MUTEX_AT(__kind);
 	}
+	add_field(c, "owner.ns", offsetof(struct mms_header, owner_ns), 8, HOW_NUMBER);
+	add_field(c, "owner.tid", offsetof(struct mms_header, owner_tid), 4, HOW_OWNER);
+	add_field(c, "owner.check", offsetof(struct mms_header, owner_check), 4, HOW_BYTES);
 	add_field(c, "gen", offsetof(struct mms_header, gen), 8, HOW_GEN);
 	add_slot_fields(c, 0);
 	add_slot_fields(c, 1);
