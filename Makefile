@@ -108,7 +108,7 @@ FUZZ_IMAGES    ?= 1000000
 fuzz: all $(BUILD)/tests/mms_tests
 	MMS_BUILD=$(BUILD) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  MMS_FUZZ_SCRIBBLES=$(FUZZ_SCRIBBLES) MMS_FUZZ_IMAGES=$(FUZZ_IMAGES) \
-	  $(BUILD)/tests/mms_tests --jobs 2 --filter '@(areafuzz|tpl_fuzz)/*'
+	  $(BUILD)/tests/mms_tests --jobs 2 --verbose --filter '@(areafuzz|tpl_fuzz)/*'
 
 demo: all
 	$(BUILD)/mmshare demo
