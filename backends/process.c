@@ -9,7 +9,7 @@ __thread uint64_t mms_thread_token_cache;
 
 static uint64_t fork_depth;             /* forks between the first process and this one */
 static uint64_t thread_serial;          /* the last serial handed to a thread of this process */
-static uint64_t pid_ns;                 /* cached mms_pid_namespace(), 0 when not yet read */
+uint64_t mms_pid_ns_cache;              /* mms_pid_namespace(), 0 when not yet read */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 uint64_t mms_thread_token_new(void)
@@ -21,18 +21,14 @@ uint64_t mms_thread_token_new(void)
 	return mms_thread_token_cache;
 }
 
-uint64_t mms_pid_namespace(void)
+uint64_t mms_pid_namespace_read(void)
 {
-	uint64_t ns = __atomic_load_n(&pid_ns, __ATOMIC_RELAXED);
 	struct stat st;
 
-	if (ns)
-		return ns;
 	if (stat("/proc/self/ns/pid", &st) < 0)
 		return 0;
-	ns = (uint64_t)st.st_ino;
-	__atomic_store_n(&pid_ns, ns, __ATOMIC_RELAXED);
-	return ns;
+	__atomic_store_n(&mms_pid_ns_cache, (uint64_t)st.st_ino, __ATOMIC_RELAXED);
+	return (uint64_t)st.st_ino;
 }
 
 /*
@@ -44,7 +40,7 @@ static void child_after_fork(void)
 	fork_depth++;
 	thread_serial = 0;
 	mms_thread_token_cache = 0;
-	pid_ns = 0;
+	mms_pid_ns_cache = 0;
 }
 
 static int atfork_err;

@@ -36,7 +36,15 @@ static inline uint64_t mms_token_process(uint64_t token)
  * Thread ids are only meaningful inside one namespace: kill(tid, 0) from another names another
  * process, or none.
  */
-uint64_t mms_pid_namespace(void);
+uint64_t mms_pid_namespace_read(void);
+extern uint64_t mms_pid_ns_cache;
+
+static inline uint64_t mms_pid_namespace(void)
+{
+	uint64_t ns = __atomic_load_n(&mms_pid_ns_cache, __ATOMIC_RELAXED);
+
+	return ns ? ns : mms_pid_namespace_read();
+}
 
 /* Arrange for the fork bookkeeping above to run in every child from now on (idempotent). */
 int mms_process_init(void);
