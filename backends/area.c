@@ -277,7 +277,8 @@ static void write_next(struct mms_area *a, const void *data, size_t len, uint64_
 	__atomic_store_n(&a->hdr->gen, g + 1, __ATOMIC_RELEASE);
 }
 
-int mms_area_set_locked(struct mms_area *a, const void *data, size_t len, int held)
+int mms_area_write_locked(struct mms_area *a, mms_write_fn *write, const void *data, size_t len,
+			  int held)
 {
 	uint64_t hash = mms_value_hash(data, len);
 	int err;
@@ -287,8 +288,13 @@ int mms_area_set_locked(struct mms_area *a, const void *data, size_t len, int he
 		if (err)
 			return err;
 	}
-	write_next(a, data, len, hash);
+	write(a, data, len, hash);
 	if (!held)
 		a->be->unlock(a, MMS_LOCK_EXCL);
 	return 0;
+}
+
+int mms_area_set_locked(struct mms_area *a, const void *data, size_t len, int held)
+{
+	return mms_area_write_locked(a, write_next, data, len, held);
 }

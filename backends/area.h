@@ -86,4 +86,12 @@ uint64_t mms_value_check(uint64_t hash, uint64_t gen);
 int mms_area_get_locked(struct mms_area *a, void *buf, size_t cap, size_t *len, int held);
 int mms_area_set_locked(struct mms_area *a, const void *data, size_t len, int held);
 
+/*
+ * Hash data outside the lock, then run write under the backend's exclusive lock (unless the
+ * caller already holds it): the set of every protocol, whichever way it writes the slots.
+ */
+typedef void mms_write_fn(struct mms_area *a, const void *data, size_t len, uint64_t hash);
+int mms_area_write_locked(struct mms_area *a, mms_write_fn *write, const void *data, size_t len,
+			  int held);
+
 #endif

@@ -149,16 +149,5 @@ void mms_seq_write(struct mms_area *a, const void *data, size_t len, uint64_t ha
 /* set for a seqlock-protocol backend: its writer lock around mms_seq_write. */
 int mms_seq_set(struct mms_area *a, const void *data, size_t len, int held)
 {
-	uint64_t hash = mms_value_hash(data, len);
-	int err;
-
-	if (!held) {
-		err = a->be->lock(a, MMS_LOCK_EXCL);
-		if (err)
-			return err;
-	}
-	mms_seq_write(a, data, len, hash);
-	if (!held)
-		a->be->unlock(a, MMS_LOCK_EXCL);
-	return 0;
+	return mms_area_write_locked(a, mms_seq_write, data, len, held);
 }
