@@ -4,6 +4,7 @@
 #define MMS_PROCESS_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Bits of a thread token below the fork depth: each process numbers its threads from 1. */
 #define MMS_TOKEN_SERIAL_BITS 40
@@ -39,12 +40,25 @@ static inline uint64_t mms_token_process(uint64_t token)
 uint64_t mms_pid_namespace_read(void);
 extern uint64_t mms_pid_ns_cache;
 
+#define MMS_PID_NS_UNKNOWN UINT64_MAX   /* cached: /proc/self/ns/pid could not be read */
+
 static inline uint64_t mms_pid_namespace(void)
 {
 	uint64_t ns = __atomic_load_n(&mms_pid_ns_cache, __ATOMIC_RELAXED);
 
+	if (ns == MMS_PID_NS_UNKNOWN)
+		return 0;
 	return ns ? ns : mms_pid_namespace_read();
 }
+
+/* What the scheduler says of one thread of this pid namespace (/proc/TID/stat). */
+struct mms_thread_sched {
+	char state;                     /* 'R' running, 'S' asleep, 'T' stopped, ... */
+	uint64_t cpu_ticks;             /* user + system time, in clock ticks */
+};
+
+/* 0, or -1 when the thread does not exist or /proc cannot tell. */
+int mms_thread_sched(pid_t tid, struct mms_thread_sched *out);
 
 /* Arrange for the fork bookkeeping above to run in every child from now on (idempotent). */
 int mms_process_init(void);

@@ -4,13 +4,18 @@
  * and the next locker gets EOWNERDEAD. What the kernel never sees is a scribbled mutex, so a
  * waiter checks the holder in slices of OWNER_CHECK_NS:
  *   - a kind word other than the one glibc wrote: MMS_ECORRUPT at once;
- *   - a lock word naming the caller's own thread (which this handle does not hold): MMS_ECORRUPT;
  *   - each holder writes an owner record (pid namespace, tid, check) beside the mutex once it
- *     holds it. A word whose record is missing or names a thread that does not exist in our own
- *     namespace, the same in two consecutive checks, was not written by a live holder:
- *     MMS_ECORRUPT. A record from another namespace cannot be checked (kill(tid, 0) there names
- *     another process): the holder is waited for, as a live one.
+ *     holds it, and clears it before it unlocks. A record from another namespace cannot be
+ *     checked (kill(tid, 0) there names another process): that holder is waited for.
+ *   - a lock word naming the caller's own thread (which this handle does not hold): MMS_ECORRUPT;
+ *   - a word whose record names a thread that does not exist, or that has no record while the
+ *     thread it names is asleep or running elsewhere, the same in SUSPECT_LOOKS consecutive
+ *     checks, was not written by a live holder: MMS_ECORRUPT. A thread that is stopped, or
+ *     runnable without getting the CPU, may be a holder caught between its lock and its record:
+ *     it is waited for.
  *   - the handle's timeout (mms_set_timeout) bounds the whole wait: MMS_ETIMEDOUT.
+ * Ordering: the record is written with relaxed stores after the lock's acquire and cleared before
+ * the unlock's release, so the next holder's record always comes after ours.
  * Limit: glibc keeps the holder's robust-list pointers inside the shared mutex while it is held,
  * and unlock writes through them; a peer that can write the mapping can redirect those writes.
  * These backends are for processes that trust each other (README, "Threat model").
@@ -76,13 +81,15 @@ static uint32_t owner_check(uint64_t ns, uint32_t tid)
 	return (uint32_t)(ns ^ ns >> 32) ^ tid ^ 0x6d6d7321u;
 }
 
-/* Called holding the mutex: glibc has just written our tid into the lock word. */
-static void owner_record(struct mms_area *a)
+/*
+ * Called holding the mutex: glibc has just written our tid into the lock word. ns was read
+ * before locking, so nothing slow (the first read is a stat) stands between lock and record.
+ */
+static void owner_record(struct mms_area *a, uint64_t ns)
 {
 	struct mms_header *h = a->hdr;
 	uint32_t tid = (uint32_t)__atomic_load_n(&h->mutex.__data.__lock, __ATOMIC_RELAXED) &
 		       FUTEX_TID_MASK;
-	uint64_t ns = mms_pid_namespace();
 
 	__atomic_store_n(&h->owner_ns, ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&h->owner_tid, tid, __ATOMIC_RELAXED);
@@ -97,7 +104,31 @@ enum holder_verdict { HOLDER_LIVE, HOLDER_SELF, HOLDER_SUSPECT };
 struct holder_seen {
 	int word;                   /* the lock word as read */
 	int suspect;                /* consecutive looks that found this word suspect */
+	uint64_t cpu_ticks;         /* CPU time of the thread the word names, at the last look */
+	int cpu_known;              /* cpu_ticks was read for this word */
 };
+
+/*
+ * A thread named by a lock word without a record: a holder between its lock and its record
+ * cannot be asleep there, so it is either a scribble or a holder that is stopped (SIGSTOP, a
+ * debugger) or not being scheduled, whose CPU time stands still.
+ */
+static int may_be_stalled_holder(pid_t tid, struct holder_seen *seen)
+{
+	struct mms_thread_sched ts;
+	int was_known = seen->cpu_known;
+	uint64_t before = seen->cpu_ticks;
+
+	if (mms_thread_sched(tid, &ts))
+		return 0;
+	seen->cpu_known = 1;
+	seen->cpu_ticks = ts.cpu_ticks;
+	if (ts.state == 'T' || ts.state == 't')
+		return 1;
+	if (ts.state != 'R' && ts.state != 'D')
+		return 0;
+	return !was_known || ts.cpu_ticks == before;
+}
 
 static enum holder_verdict holder_judge(struct mms_area *a, struct holder_seen *seen)
 {
@@ -107,18 +138,20 @@ static enum holder_verdict holder_judge(struct mms_area *a, struct holder_seen *
 	uint32_t rtid = __atomic_load_n(&h->owner_tid, __ATOMIC_RELAXED);
 	uint32_t rcheck = __atomic_load_n(&h->owner_check, __ATOMIC_RELAXED);
 	pid_t tid = word & FUTEX_TID_MASK;
-	uint64_t my_ns = mms_pid_namespace();
+	int recorded = rtid == (uint32_t)tid && rcheck == owner_check(ns, rtid);
 
+	if (word != seen->word)
+		seen->cpu_known = 0;
 	seen->word = word;
 	if (tid == 0)
 		return HOLDER_LIVE;     /* free, or the kernel is handing over a dead owner's lock */
+	if (recorded && (ns == 0 || ns != mms_pid_namespace()))
+		return HOLDER_LIVE;     /* another namespace: its tid means nothing here */
 	if (tid == gettid())
 		return HOLDER_SELF;
-	if (rtid != (uint32_t)tid || rcheck != owner_check(ns, rtid))
-		return HOLDER_SUSPECT;  /* no record: a holder writes one as soon as it holds */
-	if (ns == 0 || ns != my_ns)
-		return HOLDER_LIVE;     /* another namespace: its tid means nothing here */
-	return kill(tid, 0) < 0 && errno == ESRCH ? HOLDER_SUSPECT : HOLDER_LIVE;
+	if (recorded)
+		return kill(tid, 0) < 0 && errno == ESRCH ? HOLDER_SUSPECT : HOLDER_LIVE;
+	return may_be_stalled_holder(tid, seen) ? HOLDER_LIVE : HOLDER_SUSPECT;
 }
 
 /*
@@ -147,7 +180,7 @@ static int holder_check(struct mms_area *a, struct holder_seen *seen)
 static __attribute__((noinline)) int wait_for_holder(struct mms_area *a)
 {
 	pthread_mutex_t *m = &a->hdr->mutex;
-	struct holder_seen seen = { .word = 0, .suspect = 0 };
+	struct holder_seen seen = { 0 };
 	struct mms_deadline dl;
 	struct timespec until;
 	int r;
@@ -169,6 +202,7 @@ static __attribute__((noinline)) int wait_for_holder(struct mms_area *a)
 int mms_rmutex_lock(struct mms_area *a, enum mms_lock_mode mode)
 {
 	pthread_mutex_t *m = &a->hdr->mutex;
+	uint64_t ns = mms_pid_namespace();
 	int r;
 
 	(void)mode;
@@ -185,7 +219,7 @@ int mms_rmutex_lock(struct mms_area *a, enum mms_lock_mode mode)
 		r = pthread_mutex_consistent(m);
 	}
 	if (r == 0) {
-		owner_record(a);
+		owner_record(a, ns);
 		return 0;
 	}
 	if (r == ETIMEDOUT)
@@ -199,7 +233,8 @@ int mms_rmutex_lock(struct mms_area *a, enum mms_lock_mode mode)
 /*
  * We hold it by our own bookkeeping, so a refusal means the lock word was overwritten. glibc's
  * unlock asserts on a kind it does not know, so a scribbled kind is refused here first (and
- * the mutex left held: every locker then stops at the same kind check).
+ * the mutex left held: every locker then stops at the same kind check). The record is cleared
+ * first, so a later word naming us has none and is not mistaken for our lock.
  */
 int mms_rmutex_unlock(struct mms_area *a, enum mms_lock_mode mode)
 {
@@ -208,5 +243,7 @@ int mms_rmutex_unlock(struct mms_area *a, enum mms_lock_mode mode)
 	(void)mode;
 	if (__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) != a->mutex_kind)
 		return MMS_ECORRUPT;
+	__atomic_store_n(&a->hdr->owner_tid, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&a->hdr->owner_check, 0, __ATOMIC_RELAXED);
 	return pthread_mutex_unlock(m) ? MMS_ECORRUPT : 0;
 }
