@@ -4,7 +4,11 @@
  * used its parent's would hold the parent's lock, and would keep a dead parent's lock alive for
  * as long as the child keeps the descriptor open. So each area keeps a->lock_fd, a description
  * of its own opened through /proc/self/fd, and every forked child replaces it with a fresh one
- * before fork returns there (pthread_atfork), for every area the process has open.
+ * before fork returns there (pthread_atfork), for every area the process has open. A description
+ * is opened and closed only under areas_lock, which fork also takes: a fork can never catch one
+ * that is open but not yet in the list, or listed but already closed.
+ * Ordering and crashes: the kernel orders lock and unlock; it drops a process's OFD locks when
+ * the last descriptor of the description closes, so a dead holder's lock goes with it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,10 +95,12 @@ int mms_ofd_open(struct mms_area *a)
 		errno = atfork_err;
 		return MMS_ESYS;
 	}
-	a->lock_fd = open_own_description(a->fd);
-	if (a->lock_fd < 0)
-		return MMS_ESYS;
 	pthread_mutex_lock(&areas_lock);
+	a->lock_fd = open_own_description(a->fd);
+	if (a->lock_fd < 0) {
+		pthread_mutex_unlock(&areas_lock);
+		return MMS_ESYS;
+	}
 	a->ofd_prev = NULL;
 	a->ofd_next = areas;
 	if (areas)
@@ -117,10 +123,10 @@ void mms_ofd_close(struct mms_area *a)
 			a->ofd_next->ofd_prev = a->ofd_prev;
 		a->ofd_prev = a->ofd_next = NULL;
 	}
-	pthread_mutex_unlock(&areas_lock);
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);
 	a->lock_fd = -1;
+	pthread_mutex_unlock(&areas_lock);
 }
 
 int mms_ofd_lock(struct mms_area *a, enum mms_lock_mode mode)

@@ -1,4 +1,10 @@
-/* record_lock.c -- kernel record locks (classic POSIX or OFD) with waits bounded by a timeout. */
+/* record_lock.c -- kernel record locks (classic POSIX or OFD) with waits bounded by a timeout.
+ *
+ * Without a timeout a wait is one F_SETLKW (F_OFD_SETLKW); with one it is F_SETLK tries with
+ * pauses that double, since the kernel has no timed record lock. Ordering: the kernel's lock
+ * is a full barrier on both sides. Crashes: the kernel drops the locks of a process that dies
+ * (classic) or of a description whose last descriptor closes (OFD).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <time.h>
