@@ -266,7 +266,7 @@ static void write_next(struct mms_area *a, const void *data, size_t len, uint64_
 	uint64_t g = __atomic_load_n(&a->hdr->gen, __ATOMIC_RELAXED);
 	struct mms_slot *s;
 
-	if (g < MMS_GEN_EMPTY)
+	if (g < MMS_GEN_EMPTY || g == UINT64_MAX)      /* scribbled: start over */
 		g = MMS_GEN_EMPTY;
 	s = mms_slot_at(a, g + 1);
 	s->gen = g + 1;

@@ -28,14 +28,16 @@ static int none_get(struct mms_area *a, void *buf, size_t cap, size_t *len, int 
 {
 	struct mms_slot *s = mms_slot_at(a, 0);
 	volatile uint64_t *gen = &a->hdr->gen;
+	size_t n = ((volatile struct mms_slot *)s)->len;
 
 	(void)held;
 	if (*gen == MMS_GEN_EMPTY)
 		return MMS_EEMPTY;
-	*len = s->len <= a->size ? s->len : a->size;
+	*len = n <= a->size ? n : a->size;
 	if (*len > cap)
 		return MMS_ESHORT;
-	memcpy(buf, s->data, *len);
+	if (*len)
+		memcpy(buf, s->data, *len);
 	return 0;
 }
 
@@ -46,7 +48,8 @@ static int none_set(struct mms_area *a, const void *data, size_t len, int held)
 
 	(void)held;
 	s->len = len;
-	memcpy(s->data, data, len);
+	if (len)
+		memcpy(s->data, data, len);
 	*gen = *gen + 2;
 	return 0;
 }

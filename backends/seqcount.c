@@ -130,7 +130,7 @@ void mms_seq_write(struct mms_area *a, const void *data, size_t len, uint64_t ha
 	uint64_t g;
 	struct mms_slot *slot;
 
-	if (s / 2 < MMS_GEN_EMPTY)
+	if (s / 2 < MMS_GEN_EMPTY || s >= UINT64_MAX - 3)     /* scribbled: start over */
 		s = 2 * (uint64_t)MMS_GEN_EMPTY;
 	if (!(s & 1))
 		__atomic_store_n(&a->hdr->gen, s + 1, __ATOMIC_RELEASE);

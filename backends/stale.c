@@ -16,11 +16,13 @@ static int copy_previous(struct mms_area *a, void *buf, size_t cap, size_t *len)
 {
 	uint64_t g = a->hdr->gen;
 	struct mms_slot *s = mms_slot_at(a, g - 1);
+	size_t n = s->len;
 
-	if (g <= MMS_GEN_EMPTY + 1 || s->len > cap || s->len > a->size)
+	if (g <= MMS_GEN_EMPTY + 1 || n > cap || n > a->size)
 		return 0;
-	*len = s->len;
-	memcpy(buf, s->data, s->len);
+	*len = n;
+	if (n)
+		memcpy(buf, s->data, n);
 	return 1;
 }
 
