@@ -76,7 +76,12 @@ int  mms_backend_caps(const char *backend, unsigned *caps);
 
 /* memfd backend: the area's descriptor, to hand to another process (others: MMS_EINVAL). */
 int  mms_fd(const struct mms *m);
-/* Map an area created by the memfd backend; the handle has its own dup of fd. */
+/*
+ * Map an area created by the memfd backend; the handle has its own dup of fd. The dup is made only
+ * after fd passed the checks (a sealed memfd with a valid header); if the area then changes under
+ * the check, the dup is closed again, and closing any descriptor of a file drops the POSIX record
+ * locks (F_SETLK) this process holds on it. OFD locks and flock are not affected.
+ */
 int  mms_attach(struct mms **out, int fd);
 
 /* Structured values through tpl: the caller maps and packs tn before set, maps tn before get and

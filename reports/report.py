@@ -620,7 +620,7 @@ def pair_note(shares, spread):
     if gap < max(0.1, 2 * (spread or 0)):
         return ""
     return (f"memfd reads like seqlock but its writers take an OFD lock, a system call each "
-            f"way ({shares['seqlock']:.2f} vs {shares['memfd']:.2f} here): the price of a lock "
+            f"way (share of the best: seqlock {shares['seqlock']:.2f}, memfd {shares['memfd']:.2f} here): the price of a lock "
             f"that no peer can corrupt.")
 
 
