@@ -243,7 +243,6 @@ int mms_rmutex_unlock(struct mms_area *a, enum mms_lock_mode mode)
 	(void)mode;
 	if (__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) != a->mutex_kind)
 		return MMS_ECORRUPT;
-	__atomic_store_n(&a->hdr->owner_tid, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&a->hdr->owner_check, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&a->hdr->owner_tid, 0, __ATOMIC_RELAXED);     /* no word names tid 0 */
 	return pthread_mutex_unlock(m) ? MMS_ECORRUPT : 0;
 }
