@@ -98,9 +98,10 @@ ParameterizedTest(int *i, waits, own_tid_in_lock_word, .timeout = WAITS_TIMEOUT_
 }
 
 /*
- * A lock word naming another live process that never took the lock (a child blocked on a pipe)
- * looks like a live holder: with a timeout, lock and set give up with MMS_ETIMEDOUT and the
- * value stays. Before the fix they wait for ever.
+ * A lock word naming another live process that never took the lock (a child blocked on a pipe):
+ * with a timeout shorter than the first look at the holder, lock and set give up with
+ * MMS_ETIMEDOUT and the value stays. Before the fix they wait for ever. (Without a timeout the
+ * looks find no owner record and report MMS_ECORRUPT: former_holder_in_lock_word.)
  */
 BACKEND_PARAMS(waits, live_pid_in_lock_word)
 ParameterizedTest(int *i, waits, live_pid_in_lock_word, .timeout = WAITS_TIMEOUT_S)
