@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "commands.h"
+#include "stats.h"
 
 #define CMP_CONFIDENCE   0.99   /* of the interval on a change */
 #define CMP_MAX_INPUT    (256u << 20)
@@ -49,11 +50,6 @@ enum verdict { V_OK, V_FASTER, V_NOISE, V_REGRESSION, V_MISSING_BASE, V_MISSING_
 
 static const char *const verdict_name[] = {
 	"ok", "faster", "slower-within-noise", "REGRESSION", "missing-in-base", "missing-in-new",
-};
-
-struct samples {
-	double *v;
-	size_t n, cap;
 };
 
 /* A scenario and its samples: [0] from the base file, [1] from the new one. */
@@ -114,102 +110,7 @@ struct row {
 	enum verdict v;
 };
 
-/* ---- Student's t ---- */
-
-/* The continued fraction of the incomplete beta function (modified Lentz). */
-static double beta_cf(double a, double b, double x)
-{
-	double c = 1, d = 1 - (a + b) * x / (a + 1), h, aa, del = 0;
-	int m;
-
-	d = 1 / (fabs(d) < 1e-300 ? 1e-300 : d);
-	h = d;
-	for (m = 1; m <= 500 && fabs(del - 1) > 1e-13; m++) {
-		aa = m * (b - m) * x / ((a - 1 + 2 * m) * (a + 2 * m));
-		d = 1 + aa * d;
-		c = 1 + aa / c;
-		d = 1 / (fabs(d) < 1e-300 ? 1e-300 : d);
-		h *= d * (fabs(c) < 1e-300 ? 1e-300 : c);
-		aa = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 1 + 2 * m));
-		d = 1 + aa * d;
-		c = 1 + aa / c;
-		d = 1 / (fabs(d) < 1e-300 ? 1e-300 : d);
-		del = d * (fabs(c) < 1e-300 ? 1e-300 : c);
-		h *= del;
-	}
-	return h;
-}
-
-/* The regularized incomplete beta function I_x(a, b). */
-static double beta_inc(double a, double b, double x)
-{
-	double front;
-
-	if (x <= 0)
-		return 0;
-	if (x >= 1)
-		return 1;
-	front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x));
-	if (x < (a + 1) / (a + b + 2))
-		return front * beta_cf(a, b, x) / a;
-	return 1 - front * beta_cf(b, a, 1 - x) / b;
-}
-
-/* The t with P(|T| > t) = alpha for Student's t with df degrees of freedom (df >= 1). */
-static double t_critical(double alpha, double df)
-{
-	double lo = 0, hi = 1e6, mid;
-	int k;
-
-	for (k = 0; k < 200; k++) {
-		mid = (lo + hi) / 2;
-		if (beta_inc(df / 2, 0.5, df / (df + mid * mid)) > alpha)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return (lo + hi) / 2;
-}
-
-/* ---- samples and scenarios ---- */
-
-static int samples_add(struct samples *s, double x)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 8;
-		double *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n++] = x;
-	return 0;
-}
-
-static double samples_mean(const struct samples *s)
-{
-	double sum = 0;
-	size_t k;
-
-	for (k = 0; k < s->n; k++)
-		sum += s->v[k];
-	return s->n ? sum / s->n : 0;
-}
-
-/* Sample standard deviation over the mean; 0 for fewer than two samples or a zero mean. */
-static double samples_rsd(const struct samples *s)
-{
-	double m = samples_mean(s), ss = 0;
-	size_t k;
-
-	if (s->n < 2 || m <= 0)
-		return 0;
-	for (k = 0; k < s->n; k++)
-		ss += (s->v[k] - m) * (s->v[k] - m);
-	return sqrt(ss / (s->n - 1)) / m;
-}
+/* ---- scenarios ---- */
 
 static struct scenario *scenario_find(struct cmp *c, const char *key)
 {
@@ -257,8 +158,8 @@ static void cmp_free(struct cmp *c)
 
 	for (k = 0; k < c->n; k++) {
 		for (side = 0; side < 2; side++) {
-			free(c->sc[k].s[side].v);
-			free(c->sc[k].insn[side].v);
+			samples_free(&c->sc[k].s[side]);
+			samples_free(&c->sc[k].insn[side]);
 		}
 		free(c->sc[k].key), free(c->sc[k].label), free(c->sc[k].backend);
 	}
@@ -622,19 +523,6 @@ static int load_side(struct cmp *c, int side)
 
 /* ---- the statistic ---- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Means, spreads and counts of one metric of a scenario. */
 static void describe(const struct samples *s, struct change *ch)
 {
@@ -732,7 +620,7 @@ static double group_median(const struct cmp *c, const char *backend, double *scr
 		if (comparable(&ch))
 			scratch[(*n)++] = log(ch.mean[1] / ch.mean[0]);
 	}
-	return *n ? median(scratch, *n) : 0;
+	return *n ? stats_median(scratch, *n) : 0;
 }
 
 /* The noise over the scenarios whose deviation is known (and of one stratum, unless all). */
@@ -748,11 +636,11 @@ static void pool_noise(const struct cmp *c, const double *dev, const double *wv,
 			tmp[n++] = dev[k];
 	if (n < CMP_MIN_POOL)
 		return;
-	sd = 1.4826 * median(tmp, n);
+	sd = 1.4826 * stats_median(tmp, n);
 	for (k = 0; k < c->n; k++)
 		if (!isnan(dev[k]) && !isnan(wv[k]) && (all || c->sc[k].stratum == stratum))
 			tmp[nw++] = wv[k];
-	wmed = nw ? median(tmp, nw) : 0;
+	wmed = nw ? stats_median(tmp, nw) : 0;
 	out->have = 1;
 	out->total = sd * sd;
 	out->between = fmax(0, out->total - wmed);
@@ -869,7 +757,7 @@ static enum verdict judge(double c, double lo, double hi, double thr, int higher
 /* The interval from ch->l, ch->var and ch->df at level alpha, and the verdict on it. */
 static void conclude(const struct cmp *c, double alpha, struct change *ch)
 {
-	double half = t_critical(alpha, ch->df < 1 ? 1 : ch->df) * sqrt(ch->var);
+	double half = stats_t_critical(alpha, ch->df < 1 ? 1 : ch->df) * sqrt(ch->var);
 
 	ch->c = expm1(ch->l);
 	ch->lo = expm1(ch->l - half);
@@ -926,11 +814,11 @@ static int compare_group(const struct cmp *c, const struct change *chs, const ch
 		}
 	if (n >= CMP_MIN_GROUP) {
 		g->n[0] = g->n[1] = n;
-		g->l = median(v, n);
-		wvar = fmax(0, median(w, n));
-		wdf = median(wd, n) * (double)n;
-		bvar = median(b, n);
-		bdf = fmax(median(bd, n), c->all.have ? c->all.df : 1);  /* strata estimate apart */
+		g->l = stats_median(v, n);
+		wvar = fmax(0, stats_median(w, n));
+		wdf = stats_median(wd, n) * (double)n;
+		bvar = stats_median(b, n);
+		bdf = fmax(stats_median(bd, n), c->all.have ? c->all.df : 1);  /* strata estimate apart */
 		g->var = (wvar + bvar) * M_PI / 2 / (double)n;
 		g->df = wvar + bvar > 0 ? (wvar + bvar) * (wvar + bvar) /
 			((wvar > 0 ? wvar * wvar / wdf : 0) + (bvar > 0 ? bvar * bvar / bdf : 0)) : 1e9;
@@ -1249,7 +1137,7 @@ static void noise_note(FILE *out, const struct cmp *c)
 		c->nscored, c->ngroups);
 	if (!c->all.have)
 		return;
-	t = t_critical(c->alpha, fmin(c->all.df, CMP_TAIL_DF));
+	t = stats_t_critical(c->alpha, fmin(c->all.df, CMP_TAIL_DF));
 	least = c->kind == KIND_BENCH ? 1 - (1 - c->threshold) * exp(-t * sd) :
 		(1 + c->threshold) * exp(t * sd) - 1;
 	fprintf(out, "Noise between the runs: %.1f%% (1 sd of a log change over %zu scenarios; %.1f%% "
