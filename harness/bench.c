@@ -1,4 +1,5 @@
 /* bench.c -- `mmshare bench`: sweep the grid, print a row per point, write JSON and CSV. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,6 +104,30 @@ static int write_outputs(const struct bench_opts *o, const struct bench_result *
 	return bad;
 }
 
+/* What the table's figures are: performance figures, or the pace of a checked run. */
+static void footer(const struct bench_opts *o, const struct bench_result *rs, size_t n, int failed)
+{
+	double lo = INFINITY, hi = 0;
+	size_t k;
+
+	printf("%zu run(s), %d failed%s\n", n, failed,
+	       o->check ? " (checked: torn values, linearizability, lost updates)" : "");
+	if (o->check || o->kill) {
+		printf("checked runs: ops/s is the pace of the checked loop, not a performance figure; "
+		       "time the backends without --check and --kill\n");
+		return;
+	}
+	for (k = 0; k < n; k++)
+		if (isfinite(rs[k].harness_ns_per_op)) {
+			lo = fmin(lo, rs[k].harness_ns_per_op);
+			hi = fmax(hi, rs[k].harness_ns_per_op);
+		}
+	if (hi > 0)
+		printf("harness: %.2f-%.2f ns per operation (its timing loop over a null target, "
+		       "measured per point); \u00b195%%: the interval of ops/s; vs alone: ops/s over the "
+		       "same get in a loop with no harness\n", lo, hi);
+}
+
 static int bench_main(int argc, char **argv)
 {
 	static struct bench_opts o;
@@ -123,8 +148,7 @@ static int bench_main(int argc, char **argv)
 	if (write_outputs(&o, rs, n))
 		failed++;
 	if (!o.quiet)
-		printf("%zu run(s), %d failed%s\n", n, failed,
-		       o.check ? " (checked: torn values, linearizability, lost updates)" : "");
+		footer(&o, rs, n, failed);
 	free(rs);
 	return failed ? MMS_EXIT_FAIL : MMS_EXIT_OK;
 }

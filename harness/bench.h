@@ -30,6 +30,8 @@ struct bench_opts {
 	size_t nmodes;
 	unsigned rmw;                           /* percent of operations that are lock/get/set/unlock */
 	double duration;                        /* seconds per point, when ops == 0 */
+	double max_duration;                    /* adaptive timing runs: seconds at most, or 0 */
+	double ci_target;                       /* adaptive runs end at this relative half width */
 	uint64_t ops;                           /* operations per worker, or 0 for --duration */
 	double warmup;                          /* seconds before counting starts */
 	unsigned repeat;                        /* runs of every point */
@@ -83,6 +85,14 @@ struct bench_result {
 	unsigned kills, kills_in_lock, kills_in_set;
 	double recovery_ms_max, recovery_ms_mean;
 	double timestamp_overhead_ns;   /* per operation, amortised over the sampling */
+	int timing;                     /* an unchecked run: its figures measure the backend */
+	const char *timing_note;        /* why a run is not a timing run, or NULL */
+	double ci95_low, ci95_high;     /* 95% interval of ops_per_sec, from its intervals */
+	unsigned intervals;             /* throughput samples the interval rests on */
+	int steady;                     /* the interval reached --ci (adaptive runs) */
+	double harness_ns_per_op;       /* the timing loop's own cost, on the null target */
+	double standalone_ops_per_sec;  /* the same get in a loop with no harness (1 proc, 0% writes) */
+	double vs_standalone;           /* the timing loop over that loop, alternating, in one process */
 };
 
 /* Machine facts for the report. */

@@ -172,7 +172,8 @@ static void defaults(struct bench_opts *o)
 	o->warmup = 0.1;
 	o->repeat = 1;
 	o->seed = 1;
-	o->sample_every = 32;
+	o->sample_every = 1024;
+	o->ci_target = 0.02;
 	o->timeout = 30;
 }
 
@@ -188,7 +189,10 @@ static const char bench_usage[] =
 	"  --size LIST           value bytes (default 64,4096,65536)\n"
 	"  --mode raw|tpl|raw,tpl  raw bytes, or structured values through tpl (default raw)\n"
 	"  --rmw PERCENT         share of operations that are lock/get/set/unlock (default 0)\n"
-	"  --duration SECONDS    measured time per run (default 1)\n"
+	"  --duration SECONDS    measured time per run (default 1); with --max-duration, the least\n"
+	"  --max-duration SECONDS  timing runs go on past --duration until the 95% interval of their\n"
+	"                        throughput is within --ci, or this long (default: no adaptive runs)\n"
+	"  --ci PERCENT          the half width that ends an adaptive run (default 2)\n"
 	"  --ops N               operations per worker instead of --duration\n"
 	"  --warmup SECONDS      uncounted time before measuring (default 0.1)\n"
 	"  --repeat N            runs of every point (default 1)\n"
@@ -196,7 +200,8 @@ static const char bench_usage[] =
 	"  --seed N              random seed for operation mix and kills (default 1)\n"
 	"  --check               record every operation and check values and linearizability\n"
 	"  --kill N              SIGKILL N workers at random instants of each run, start replacements\n"
-	"  --sample-every K      time one operation in K (default 32; --check times all)\n"
+	"  --sample-every K      time one operation in K at most (default 1024), and one at least\n"
+	"                        every 100 us (--check times all)\n"
 	"  --timeout SECONDS     watchdog beyond the planned time of a run (default 30)\n"
 	"  --json FILE, --csv FILE   write every run (schema mmshare-bench/1, see README)\n"
 	"  --quiet               no table, no progress line\n\n"
@@ -205,7 +210,7 @@ static const char bench_usage[] =
 
 enum { O_BACKEND = 256, O_BASELINE, O_PROCS, O_WRITE, O_SIZE, O_MODE, O_RMW, O_DURATION, O_OPS,
 	O_WARMUP, O_REPEAT, O_PIN, O_NOPIN, O_SEED, O_CHECK, O_KILL, O_SAMPLE, O_TIMEOUT, O_JSON,
-	O_CSV, O_QUIET, O_HELP };
+	O_CSV, O_QUIET, O_HELP, O_MAXDUR, O_CI };
 
 static const struct option long_opts[] = {
 	{ "backend", required_argument, 0, O_BACKEND }, { "baseline", no_argument, 0, O_BASELINE },
@@ -219,6 +224,7 @@ static const struct option long_opts[] = {
 	{ "sample-every", required_argument, 0, O_SAMPLE }, { "timeout", required_argument, 0, O_TIMEOUT },
 	{ "json", required_argument, 0, O_JSON }, { "csv", required_argument, 0, O_CSV },
 	{ "quiet", no_argument, 0, O_QUIET }, { "help", no_argument, 0, O_HELP },
+	{ "max-duration", required_argument, 0, O_MAXDUR }, { "ci", required_argument, 0, O_CI },
 	{ 0, 0, 0, 0 },
 };
 
@@ -288,6 +294,11 @@ static int parse_one(struct bench_opts *o, int c, const char *arg)
 	case O_JSON: o->json = arg; return 0;
 	case O_CSV: o->csv = arg; return 0;
 	case O_QUIET: o->quiet = 1; return 0;
+	case O_MAXDUR: return parse_seconds("max-duration", arg, 1e-3, &o->max_duration);
+	case O_CI:
+		err = parse_u64("ci", arg, 1, 100, &one);
+		o->ci_target = (double)one / 100;
+		return err;
 	default: return -MMS_EXIT_USAGE;
 	}
 }
@@ -311,6 +322,11 @@ static int check_combination(struct bench_opts *o)
 				o->sizes[k], BENCH_MIN_CHECK_SIZE);
 			return -MMS_EXIT_USAGE;
 		}
+	if (o->max_duration && o->max_duration < o->duration) {
+		fprintf(stderr, "mmshare bench: --max-duration %g is shorter than --duration %g\n",
+			o->max_duration, o->duration);
+		return -MMS_EXIT_USAGE;
+	}
 	if (o->baseline) {
 		add_backend(o, baselines[0], "");
 		add_backend(o, baselines[1], "");

@@ -63,7 +63,7 @@ void bench_machine_read(struct bench_machine *m)
 /* ---- the table: one row per point, aggregated over its repeats ---- */
 
 enum {
-	C_BACKEND, C_MODE, C_PROCS, C_WRITE, C_RMW, C_SIZE, C_OPS, C_SD, C_GET50, C_GET99, C_SET99,
+	C_BACKEND, C_MODE, C_PROCS, C_WRITE, C_RMW, C_SIZE, C_OPS, C_SD, C_ALONE, C_GET50, C_GET99, C_SET99,
 	C_JAIN, C_OVERLAP, C_CONTENDED, C_TORN, C_VIOL, C_LOST, C_ERRORS, C_KILLS, C_RECOV, C_N
 };
 
@@ -76,7 +76,8 @@ static const struct table_col table_cols[C_N] = {
 	[C_BACKEND] = { "backend", -14 },   [C_MODE] = { "mode", -4 },
 	[C_PROCS] = { "procs", 5 },         [C_WRITE] = { "write%", 6 },
 	[C_RMW] = { "rmw%", 4 },            [C_SIZE] = { "size B", 7 },
-	[C_OPS] = { "ops/s", 6 },           [C_SD] = { "sd%", -5 },
+	[C_OPS] = { "ops/s", 6 },           [C_SD] = { "\u00b195%", -6 },
+	[C_ALONE] = { "vs alone", 8 },
 	[C_GET50] = { "get p50 ns", 10 },   [C_GET99] = { "get p99 ns", 10 },
 	[C_SET99] = { "set p99 ns", 10 },   [C_JAIN] = { "jain", 5 },
 	[C_OVERLAP] = { "overlap%", 8 },    [C_CONTENDED] = { "contended", -9 },
@@ -191,20 +192,35 @@ static double lat_median(const struct bench_result *rs, size_t n, int set, size_
 }
 
 /* Mean of ops/s over the repeats, and its sample standard deviation relative to the mean. */
-static void ops_stats(const struct bench_result *rs, size_t n, double *mean, double *rsd)
+/*
+ * The mean throughput of the repeats and the half width of their 95% intervals taken together
+ * (lowest low to highest high), relative to the mean; NAN for checked runs.
+ */
+static void ops_stats(const struct bench_result *rs, size_t n, double *mean, double *half)
 {
-	double sum = 0, sq = 0;
+	double sum = 0, lo = INFINITY, hi = -INFINITY;
 	size_t k;
 
-	for (k = 0; k < n; k++)
+	for (k = 0; k < n; k++) {
 		sum += rs[k].ops_per_sec;
+		lo = fmin(lo, rs[k].ci95_low);
+		hi = fmax(hi, rs[k].ci95_high);
+	}
 	*mean = sum / (double)n;
-	*rsd = NAN;
-	if (n < 2 || !(*mean > 0))
-		return;
+	*half = *mean > 0 && isfinite(lo) && isfinite(hi) ? (hi - lo) / 2 / *mean : NAN;
+}
+
+/* The median of the repeats' harness-over-standalone ratios: 1.00x is a harness that costs nothing. */
+static double standalone_ratio(const struct bench_result *rs, size_t n)
+{
+	double v[n];
+	size_t k, m = 0;
+
 	for (k = 0; k < n; k++)
-		sq += (rs[k].ops_per_sec - *mean) * (rs[k].ops_per_sec - *mean);
-	*rsd = sqrt(sq / (double)(n - 1)) / *mean;
+		if (isfinite(rs[k].vs_standalone))
+			v[m++] = rs[k].vs_standalone;
+	qsort(v, m, sizeof(double), cmp_double);
+	return m ? (m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2) : NAN;
 }
 
 static void point_cells(table_cell *cell, const struct bench_result *r)
@@ -222,18 +238,19 @@ static void point_cells(table_cell *cell, const struct bench_result *r)
 
 static void perf_cells(table_cell *cell, const struct bench_result *rs, size_t n)
 {
-	double mean, rsd, jain = INFINITY, overlap = INFINITY;
+	double mean, half, jain = INFINITY, overlap = INFINITY;
 	int contended = 1;
 	size_t k;
 
-	ops_stats(rs, n, &mean, &rsd);
+	ops_stats(rs, n, &mean, &half);
 	for (k = 0; k < n; k++) {
 		jain = fmin(jain, rs[k].fairness_jain);
 		overlap = fmin(overlap, rs[k].overlap);
 		contended &= !!rs[k].contended;
 	}
 	fmt_si(cell[C_OPS], sizeof(*cell), mean);
-	fmt_num(cell[C_SD], sizeof(*cell), "\u00b1%.0f%%", rsd * 100);
+	fmt_num(cell[C_SD], sizeof(*cell), half < 0.1 ? "%.1f%%" : "%.0f%%", half * 100);
+	fmt_num(cell[C_ALONE], sizeof(*cell), "%.2fx", standalone_ratio(rs, n));
 	fmt_num(cell[C_GET50], sizeof(*cell), "%.0f",
 		lat_median(rs, n, 0, offsetof(struct latency_summary, p50)));
 	fmt_num(cell[C_GET99], sizeof(*cell), "%.0f",
@@ -366,6 +383,15 @@ static const struct field fields[] = {
 	FIELD("recovery_ms_max", F_DBL, recovery_ms_max),
 	FIELD("recovery_ms_mean", F_DBL, recovery_ms_mean),
 	FIELD("timestamp_overhead_ns", F_DBL, timestamp_overhead_ns),
+	FIELD("timing", F_BOOL, timing),
+	FIELD("timing_note", F_STR, timing_note),
+	FIELD("ci95_low", F_DBL, ci95_low),
+	FIELD("ci95_high", F_DBL, ci95_high),
+	FIELD("intervals", F_UINT, intervals),
+	FIELD("steady", F_BOOL, steady),
+	FIELD("harness_ns_per_op", F_DBL, harness_ns_per_op),
+	FIELD("standalone_ops_per_sec", F_DBL, standalone_ops_per_sec),
+	FIELD("vs_standalone", F_DBL, vs_standalone),
 	SPECIAL("insn_per_op", F_NULL),
 };
 
@@ -558,6 +584,8 @@ static struct json_object *json_options(const struct bench_opts *o)
 	struct json_object *j = json_object_new_object();
 
 	json_object_object_add(j, "duration_s", o->ops ? NULL : json_double(o->duration));
+	json_object_object_add(j, "max_duration_s", o->max_duration ? json_double(o->max_duration) : NULL);
+	json_object_object_add(j, "ci_target", json_double(o->ci_target));
 	json_object_object_add(j, "ops_per_worker", o->ops ? json_object_new_uint64(o->ops) : NULL);
 	json_object_object_add(j, "warmup_s", json_double(o->warmup));
 	json_object_object_add(j, "timeout_s", json_double(o->timeout));

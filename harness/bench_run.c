@@ -10,9 +10,12 @@
 
 #include "mmshare.h"
 #include "bench_run.h"
+#include "stats.h"
 
 #define HIST_CAP_PER_WORKER (8ULL << 20)     /* records; touched pages only are used */
 #define RECOVERY_GIVE_UP_NS 5000000000ULL
+#define INTERVAL_NS 20000000ULL                /* throughput is sampled this often */
+#define MIN_INTERVALS 5                         /* before an adaptive run may stop */
 
 /* Everything the parent holds for one run. */
 struct run {
@@ -29,6 +32,7 @@ struct run {
 	double recovery_sum_ms;
 	uint64_t *kill_at;              /* when each kill happened */
 	unsigned *kill_victim;          /* and whom it hit */
+	struct samples rates;           /* throughput of each INTERVAL_NS, timing runs */
 };
 
 static void *map_shared(size_t len)
@@ -63,7 +67,7 @@ static int start_worker(struct run *run, unsigned position)
 		.o = run->o, .pt = run->pt, .target = &run->target, .shared = run->shared,
 		.slot = s, .index = index, .seed = splitmix(&run->seed),
 		.hist = run->hist ? run->hist + (size_t)index * HIST_CAP_PER_WORKER : NULL,
-		.hist_cap = HIST_CAP_PER_WORKER,
+		.hist_cap = HIST_CAP_PER_WORKER, .ops_budget = run->o->ops,
 	};
 	pid_t pid;
 
@@ -197,12 +201,38 @@ static double progress(struct run *run, uint64_t started, uint64_t now)
 	return (double)live_ops(run, UINT32_MAX) / ((double)run->o->ops * run->pt->procs);
 }
 
+/* Throughput over the interval just ended, for the run's confidence interval. */
+static void sample_rate(struct run *run, uint64_t *at, uint64_t *ops, uint64_t now)
+{
+	uint64_t n = live_ops(run, UINT32_MAX);
+
+	if (*at && n > *ops)
+		samples_add(&run->rates, (double)(n - *ops) * 1e9 / (double)(now - *at));
+	*at = now;
+	*ops = n;
+}
+
+/* An adaptive timing run may end once its interval is narrow enough, and must at its cap. */
+static int steady_enough(struct run *run, double secs)
+{
+	const struct samples *r = &run->rates;
+	double half;
+
+	if (secs >= run->o->max_duration)
+		return 1;
+	if (r->n < MIN_INTERVALS)
+		return 0;
+	half = stats_ci_rel_half(samples_mean(r), samples_sd(r), r->n, 0.05);
+	return half <= run->o->ci_target;
+}
+
 /* The measured part: kills at random fractions of it, the watchdog, the progress line. */
 static int drive(struct run *run)
 {
 	double when[run->o->kill + 1];
-	uint64_t started = bench_now_ns(), now;
+	uint64_t started = bench_now_ns(), now, at = 0, ops = 0;
 	unsigned k, next = 0;
+	int timing = run->r->timing && !run->o->ops;
 
 	for (k = 0; k < run->o->kill; k++)
 		when[k] = 0.05 + 0.9 * (double)(splitmix(&run->seed) >> 11) / (double)(1ULL << 53);
@@ -214,14 +244,18 @@ static int drive(struct run *run)
 			kill_one(run);
 			next++;
 		}
-		if (!run->o->ops && progress(run, started, now) >= 1)
+		if (timing && now - at >= INTERVAL_NS)
+			sample_rate(run, &at, &ops, now);
+		if (!run->o->ops && progress(run, started, now) >= 1 &&
+		    (!timing || !run->o->max_duration ||
+		     steady_enough(run, (double)(now - started) / 1e9)))
 			return 0;
 		if (run->o->ops && all_done(run))
 			return 0;
 		if (now > run->deadline_ns)
 			return -1;
 		live_line(run, started, now);
-		nap_us(500);
+		nap_us(timing ? 1000 : 500);
 	}
 }
 
@@ -264,7 +298,8 @@ static void kill_all(struct run *run)
 static int gate_and_run(struct run *run)
 {
 	unsigned k;
-	double planned = run->o->warmup + (run->o->ops ? 0 : run->o->duration);
+	double planned = run->o->warmup + (run->o->ops ? 0 : fmax(run->o->duration,
+								       run->o->max_duration));
 
 	run->deadline_ns = bench_now_ns() + (uint64_t)((planned + run->o->timeout) * 1e9);
 	for (k = 0; k < run->pt->procs; k++)
@@ -358,12 +393,28 @@ static void add_slot(struct bench_result *r, const struct worker_slot *s, struct
 		active[s->position] += (double)(s->stop_ns - s->start_ns) / 1e9;
 }
 
+/* The 95% interval of the throughput, from its intervals; none for checked runs. */
+static void interval_of(struct run *run)
+{
+	struct bench_result *r = run->r;
+	const struct samples *s = &run->rates;
+	double half = stats_ci_rel_half(samples_mean(s), samples_sd(s), s->n, 0.05);
+
+	r->intervals = (unsigned)s->n;
+	r->ci95_low = r->ci95_high = NAN;
+	if (!r->timing || !isfinite(half))
+		return;
+	r->ci95_low = r->ops_per_sec * (1 - half);
+	r->ci95_high = r->ops_per_sec * (1 + half);
+	r->steady = half <= run->o->ci_target;
+}
+
 static void collect(struct run *run, double stamp_ns)
 {
 	static struct latency_hist get, set;
 	struct bench_result *r = run->r;
 	double active[BENCH_MAX_LIST * 8] = { 0 };
-	uint64_t first = UINT64_MAX, last = 0;
+	uint64_t first = UINT64_MAX, last = 0, timed = 0;
 	unsigned k;
 
 	memset(&get, 0, sizeof(get));
@@ -373,6 +424,7 @@ static void collect(struct run *run, double stamp_ns)
 		const struct worker_slot *s = &run->slots[k];
 
 		add_slot(r, s, &get, &set, active);
+		timed += s->timed;
 		if (s->start_ns && s->start_ns < first)
 			first = s->start_ns;
 		if (s->stop_ns > last)
@@ -387,7 +439,8 @@ static void collect(struct run *run, double stamp_ns)
 	latency_summarize(&set, &r->set_lat);
 	r->overlap = r->nworkers > 1 ? overlap_fraction(run, first, last) : 1;
 	r->contended = r->nworkers > 1 && r->overlap >= 0.5 && r->lock_contended + r->retries > 0;
-	r->timestamp_overhead_ns = run->hist ? 2 * stamp_ns : 2 * stamp_ns / run->o->sample_every;
+	r->timestamp_overhead_ns = run->hist ? 2 * stamp_ns : r->ops ? 2 * stamp_ns * timed / r->ops : 0;
+	interval_of(run);
 	r->recovery_ms_mean = r->kills ? run->recovery_sum_ms / r->kills : 0;
 }
 
@@ -506,6 +559,38 @@ static void teardown(struct run *run)
 		munmap(run->slots, sizeof(*run->slots) * run->nslots);
 	if (run->hist)
 		munmap(run->hist, sizeof(struct hist_op) * HIST_CAP_PER_WORKER * run->nslots);
+	samples_free(&run->rates);
+}
+
+/*
+ * The timing loop against the same get in a loop with no harness, over the run's target, in this
+ * process, in alternating slices of about 10 ms each: one process, reads only, raw values.
+ */
+static void against_standalone(struct run *run)
+{
+	const struct bench_point *pt = run->pt;
+	struct bench_result *r = run->r;
+	double n = r->ops_per_sec * 0.01;
+
+	if (!r->timing || pt->procs != 1 || pt->write_ratio || pt->rmw ||
+	    !run->target.ops->standalone || !(n >= 1))
+		return;
+	if (bench_vs_standalone(run->o, pt, &run->target, n < 100 ? 100 : (uint64_t)n,
+				&r->vs_standalone, &r->standalone_ops_per_sec)) {
+		r->vs_standalone = NAN;
+		r->standalone_ops_per_sec = NAN;
+	}
+}
+
+static const char *why_not_timing(const struct bench_opts *o)
+{
+	if (o->check)
+		return "checked run (--check): every operation is stamped and recorded, so its "
+		       "throughput is the checker's, not a performance figure";
+	if (o->kill)
+		return "crash run (--kill): workers are killed and replaced, so its throughput is "
+		       "not a performance figure";
+	return NULL;
 }
 
 /* Run one point once. 0, or a negative MMS_E* code when the run could not be set up. */
@@ -521,6 +606,10 @@ int bench_run_point(const struct bench_opts *o, const struct bench_point *pt, st
 	r->pt = *pt;
 	r->baseline = bench_target_is_baseline(pt->backend);
 	r->unsafe = !r->baseline && !mms_backend_caps(pt->backend, &caps) && (caps & MMS_CAP_UNSAFE);
+	r->timing_note = why_not_timing(o);
+	r->timing = !r->timing_note;
+	r->harness_ns_per_op = r->timing ? bench_harness_cost(o, pt) : NAN;
+	r->standalone_ops_per_sec = r->vs_standalone = NAN;
 	err = setup(&run, &initial);
 	if (!err) {
 		r->hung = gate_and_run(&run) != 0;
@@ -531,6 +620,8 @@ int bench_run_point(const struct bench_opts *o, const struct bench_point *pt, st
 			run_oracle(&run, &initial);
 		}
 		collect(&run, stamp);
+		if (!r->hung)
+			against_standalone(&run);
 	}
 	teardown(&run);
 	return err;

@@ -35,6 +35,7 @@ struct worker_slot {
 	uint64_t start_ns, stop_ns;     /* first and last counted operation */
 	uint64_t lock_contended, retries, repairs;
 	uint64_t hist_n;                /* history records written */
+	uint64_t timed;                 /* operations timed for the latency samples */
 	struct latency_hist get_lat;
 	struct latency_hist set_lat;
 } __attribute__((aligned(64)));
@@ -49,10 +50,14 @@ struct worker_ctx {
 	struct hist_op *hist;           /* this worker's history buffer, or NULL without --check */
 	uint64_t hist_cap;
 	unsigned index;                 /* slot index: the high bits of every value id it writes */
+	uint64_t ops_budget;            /* operations to count, or 0 to run until told to stop */
 	uint64_t seed;
 };
 
 void bench_worker(struct worker_ctx *w) __attribute__((noreturn));
+double bench_harness_cost(const struct bench_opts *o, const struct bench_point *pt);
+int bench_vs_standalone(const struct bench_opts *o, const struct bench_point *pt,
+			struct bench_target *target, uint64_t n, double *ratio, double *alone);
 uint64_t bench_now_ns(void);
 void bench_value_fill(unsigned char *buf, size_t len, uint64_t id, int full);
 uint64_t bench_value_id(const unsigned char *buf, size_t len);

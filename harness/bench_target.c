@@ -9,6 +9,101 @@
 #include "mmshare.h"
 #include "bench_target.h"
 
+typedef int (*get_fn)(struct bench_target *t, void *buf, size_t cap, size_t *len);
+typedef int (*set_fn)(struct bench_target *t, const void *buf, size_t len);
+typedef int (*lock_fn)(struct bench_target *t);
+
+static __attribute__((noinline, cold)) void tally_error(struct bench_tally *c, int err)
+{
+	c->errors[BENCH_ERR_INDEX(err)]++;
+}
+
+/* The value a set writes: its id in the first bytes, so every set stores something new. */
+static inline void stamp_id(unsigned char *buf, size_t size, uint64_t id)
+{
+	memcpy(buf, &id, size < 8 ? size : 8);
+}
+
+static inline __attribute__((always_inline)) int rmw_op(struct bench_target *t,
+							 const struct bench_batch *b, uint64_t id,
+							 get_fn get, set_fn set, lock_fn lock,
+							 lock_fn unlock)
+{
+	size_t len;
+	int err = lock(t);
+
+	if (err)
+		return err;
+	err = get(t, b->rbuf, b->size, &len);
+	stamp_id(b->wbuf, b->size, id);
+	if (!err)
+		err = set(t, b->wbuf, b->size);
+	return unlock(t) ?: err;
+}
+
+/*
+ * The one loop every target's batch() expands: the operation functions are constants here, so
+ * each target gets its own copy with direct (mostly inlined) calls, and the counters stay in
+ * registers until the batch ends. This loop is the harness's whole per-operation cost.
+ */
+static inline __attribute__((always_inline)) void batch_loop(struct bench_target *t,
+							      const struct bench_batch *b,
+							      struct bench_tally *c, get_fn get,
+							      set_fn set, lock_fn lock, lock_fn unlock)
+{
+	/* Private copies: the calls below may write anywhere as far as the compiler knows. */
+	const uint8_t *sched = b->sched, *end = sched + b->n;
+	unsigned char *rbuf = b->rbuf, *wbuf = b->wbuf;
+	size_t size = b->size, len;
+	uint64_t gets = 0, sets = 0, rmws = 0, seq = *b->seq, id_base = b->id_base;
+	int err;
+
+	if (b->reads_only) {                    /* no per-operation branch for writes that are off */
+		for (; sched < end; sched++) {
+			err = get(t, rbuf, size, &len);
+			if (__builtin_expect(err != 0, 0))
+				tally_error(c, err);
+		}
+		c->gets += b->n;
+		return;
+	}
+	for (; sched < end; sched++) {
+		if (__builtin_expect(*sched == BENCH_OP_GET, 1)) {
+			err = get(t, rbuf, size, &len);
+			gets++;
+		} else if (*sched == BENCH_OP_SET) {
+			stamp_id(wbuf, size, id_base | ++seq);
+			err = set(t, wbuf, size);
+			sets++;
+		} else {
+			err = rmw_op(t, b, id_base | ++seq, get, set, lock, unlock);
+			rmws++;
+		}
+		if (__builtin_expect(err != 0, 0))
+			tally_error(c, err);
+	}
+	*b->seq = seq;
+	c->gets += gets;
+	c->sets += sets;
+	c->rmws += rmws;
+}
+
+/* A tight loop of n gets and nothing else: what the harness is measured against. */
+static inline __attribute__((always_inline)) uint64_t standalone_loop(struct bench_target *t,
+								       uint64_t n, get_fn get)
+{
+	unsigned char *buf = malloc(t->size ? t->size : 1);
+	uint64_t k, errors = 0;
+	size_t len;
+
+	if (!buf)
+		return n;
+	for (k = 0; k < n; k++)
+		errors += get(t, buf, t->size, &len) != 0;
+	free(buf);
+	return errors;
+}
+
 /* ---- library backends, raw bytes ---- */
 
 static int lib_get(struct bench_target *t, void *buf, size_t cap, size_t *len)
@@ -52,8 +147,19 @@ static void lib_close(struct bench_target *t)
 	mms_free(t->m);
 }
 
+static void lib_batch(struct bench_target *t, const struct bench_batch *b, struct bench_tally *c)
+{
+	batch_loop(t, b, c, lib_get, lib_set, lib_lock, lib_unlock);
+}
+
+static uint64_t lib_standalone(struct bench_target *t, uint64_t n)
+{
+	return standalone_loop(t, n, lib_get);
+}
+
 static const struct bench_target_ops lib_raw_ops = {
 	lib_get, lib_set, lib_lock, lib_unlock, lib_counters, lib_counters_reset, lib_close,
+	lib_batch, lib_standalone,
 };
 
 /* ---- library backends, structured values: a tpl image "UB" of the value's id and bytes ---- */
@@ -102,8 +208,14 @@ static int tpl_get_value(struct bench_target *t, void *buf, size_t cap, size_t *
 	return err;
 }
 
+static void tpl_batch(struct bench_target *t, const struct bench_batch *b, struct bench_tally *c)
+{
+	batch_loop(t, b, c, tpl_get_value, tpl_set_value, lib_lock, lib_unlock);
+}
+
 static const struct bench_target_ops lib_tpl_ops = {
 	tpl_get_value, tpl_set_value, lib_lock, lib_unlock, lib_counters, lib_counters_reset, lib_close,
+	tpl_batch, NULL,
 };
 
 /* ---- bare reference loops: the primitive alone, no header, no checksum, no bookkeeping ---- */
@@ -226,15 +338,91 @@ static void bare_close(struct bench_target *t)
 	munmap(t->bare, t->bare_len);
 }
 
+static void bare_mutex_batch(struct bench_target *t, const struct bench_batch *b,
+			     struct bench_tally *c)
+{
+	batch_loop(t, b, c, bare_mutex_get, bare_mutex_set, bare_lock, bare_unlock);
+}
+
+static uint64_t bare_mutex_standalone(struct bench_target *t, uint64_t n)
+{
+	return standalone_loop(t, n, bare_mutex_get);
+}
+
+static void bare_seqlock_batch(struct bench_target *t, const struct bench_batch *b,
+			       struct bench_tally *c)
+{
+	batch_loop(t, b, c, bare_seqlock_get, bare_seqlock_set, bare_lock, bare_unlock);
+}
+
+static uint64_t bare_seqlock_standalone(struct bench_target *t, uint64_t n)
+{
+	return standalone_loop(t, n, bare_seqlock_get);
+}
+
 static const struct bench_target_ops bare_mutex_ops = {
 	bare_mutex_get, bare_mutex_set, bare_lock, bare_unlock, bare_counters, bare_counters_reset,
-	bare_close,
+	bare_close, bare_mutex_batch, bare_mutex_standalone,
 };
 
 static const struct bench_target_ops bare_seqlock_ops = {
 	bare_seqlock_get, bare_seqlock_set, bare_lock, bare_unlock, bare_counters, bare_counters_reset,
-	bare_close,
+	bare_close, bare_seqlock_batch, bare_seqlock_standalone,
 };
+
+/* ---- the null target: operations that do nothing the compiler may remove ---- */
+
+static int null_get(struct bench_target *t, void *buf, size_t cap, size_t *len)
+{
+	(void)t;
+	(void)cap;
+	__asm__ volatile("" : : "r"(buf) : "memory");
+	*len = 0;
+	return 0;
+}
+
+static int null_set(struct bench_target *t, const void *buf, size_t len)
+{
+	(void)t;
+	(void)len;
+	__asm__ volatile("" : : "r"(buf) : "memory");
+	return 0;
+}
+
+static int null_lock(struct bench_target *t)
+{
+	(void)t;
+	return 0;
+}
+
+static void null_counters(struct bench_target *t, uint64_t *contended, uint64_t *retries,
+			  uint64_t *repairs)
+{
+	(void)t;
+	*contended = *retries = *repairs = 0;
+}
+
+static void null_void(struct bench_target *t)
+{
+	(void)t;
+}
+
+static void null_batch(struct bench_target *t, const struct bench_batch *b, struct bench_tally *c)
+{
+	batch_loop(t, b, c, null_get, null_set, null_lock, null_lock);
+}
+
+static const struct bench_target_ops null_ops = {
+	null_get, null_set, null_lock, null_lock, null_counters, null_void, null_void,
+	null_batch, NULL,
+};
+
+void bench_target_null(struct bench_target *t, size_t size)
+{
+	memset(t, 0, sizeof(*t));
+	t->ops = &null_ops;
+	t->size = size;
+}
 
 static int bare_open(struct bench_target *t, size_t size)
 {

@@ -1,4 +1,5 @@
-/* bench_worker.c -- one contending worker: a tight loop of get, set and lock/get/set/unlock. */
+/* bench_worker.c -- one contending worker: its schedule of get, set and lock/get/set/unlock, run. */
+#include <math.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +9,17 @@
 #include "mmshare.h"
 #include "bench_run.h"
 
-enum op_kind { OP_GET, OP_SET, OP_RMW };
+#define SCHED_LEN 4096           /* operations in a schedule, a power of two; then it repeats */
+#define BATCH_NS  100000         /* a batch's length, at most: the stop flag's and the clock's period */
 
 struct worker_state {
 	struct worker_ctx *w;
 	unsigned char *wbuf, *rbuf;     /* the value to write, the value read */
 	uint64_t rng, seq;              /* xorshift state; sequence of this worker's writes */
-	unsigned countdown;             /* operations until the next timed one */
+	uint8_t *sched;                 /* SCHED_LEN + max_batch operations (enum bench_op) */
+	unsigned pos;                   /* next operation in sched */
+	unsigned max_batch;             /* operations in a batch, at most (--sample-every) */
+	unsigned countdown;             /* checked and kill runs: operations until the next timed one */
 	int measuring;
 	int track_where;                /* kills are planned: keep slot->where up to date */
 };
@@ -216,7 +221,7 @@ static void do_rmw(struct worker_state *st, int t)
  * The plain path, for operations that are neither timed nor recorded: nothing but the call and
  * its counters, so the harness stays a small part of even a 30 ns operation.
  */
-static inline void quick_op(struct worker_state *st, enum op_kind op)
+static inline void quick_op(struct worker_state *st, uint8_t op)
 {
 	struct worker_ctx *w = st->w;
 	struct bench_target *t = w->target;
@@ -224,7 +229,7 @@ static inline void quick_op(struct worker_state *st, enum op_kind op)
 	uint64_t id;
 	int err;
 
-	if (op == OP_GET) {
+	if (op == BENCH_OP_GET) {
 		err = t->ops->get(t, st->rbuf, w->pt->size, &len);
 		w->slot->gets += st->measuring;
 	} else {
@@ -244,22 +249,24 @@ static void begin_measure(struct worker_state *st)
 	st->w->slot->start_ns = bench_now_ns();
 }
 
-static enum op_kind pick(struct worker_state *st)
+static uint8_t next_op(struct worker_state *st)
 {
-	uint64_t r = rng_next(&st->rng);
+	uint8_t op = st->sched[st->pos];
 
-	if (r % 100 < st->w->pt->rmw)
-		return OP_RMW;
-	return (r >> 32) % 100 < st->w->pt->write_ratio ? OP_SET : OP_GET;
+	st->pos = (st->pos + 1) & (SCHED_LEN - 1);
+	return op;
 }
 
-/* Not inlined: `valgrind --toggle-collect=run_loop` counts the operations' instructions alone. */
-static __attribute__((noinline)) void run_loop(struct worker_state *st)
+/*
+ * Checked and kill runs: each operation on its own, recorded, stamped, tracked for the killer.
+ * Their throughput is the checker's, not the backend's: they are never timing runs.
+ */
+static void run_checked(struct worker_state *st)
 {
 	struct worker_ctx *w = st->w;
 	int lean = !w->hist && !st->track_where;
 	uint64_t counted = 0;
-	enum op_kind op;
+	uint8_t op;
 	int phase, t;
 
 	for (;;) {
@@ -268,26 +275,159 @@ static __attribute__((noinline)) void run_loop(struct worker_state *st)
 			break;
 		if (!st->measuring && phase == PHASE_MEASURE)
 			begin_measure(st);
-		if (st->measuring && w->o->ops && counted >= w->o->ops)
+		if (st->measuring && w->ops_budget && counted >= w->ops_budget)
 			break;
 		if (w->hist && w->slot->hist_n + 2 > w->hist_cap) {
 			w->slot->truncated = 1;
 			break;
 		}
-		op = pick(st);
+		op = next_op(st);
 		t = timed(st);
-		if (lean && !t && op != OP_RMW) {
+		if (lean && !t && op != BENCH_OP_RMW) {
 			quick_op(st, op);
 		} else {
 			switch (op) {
-			case OP_GET: do_get(st, 0, t); break;
-			case OP_SET: do_set(st, 0, t); break;
-			case OP_RMW: do_rmw(st, t); break;
+			case BENCH_OP_GET: do_get(st, 0, t); break;
+			case BENCH_OP_SET: do_set(st, 0, t); break;
+			default: do_rmw(st, t); break;
 			}
 		}
 		if (st->measuring)
 			w->slot->ops = ++counted;
 	}
+}
+
+/* Operations in the next batch: about BATCH_NS at the pace of the last one, 1..max. */
+static unsigned batch_length(uint64_t last_ns, unsigned last_n, unsigned max)
+{
+	uint64_t n;
+
+	if (!last_ns)
+		return max;
+	n = (uint64_t)BATCH_NS * last_n / last_ns;
+	return n < 1 ? 1 : n > max ? max : (unsigned)n;
+}
+
+static void timed_sample(struct worker_slot *s, uint8_t op, uint64_t ns)
+{
+	if (op == BENCH_OP_GET)
+		latency_record(&s->get_lat, ns);
+	else if (op == BENCH_OP_SET)
+		latency_record(&s->set_lat, ns);
+}
+
+static void publish_tally(struct worker_slot *s, const struct bench_tally *c, uint64_t timed)
+{
+	unsigned e;
+
+	s->gets = c->gets;
+	s->sets = c->sets;
+	s->rmws = c->rmws;
+	s->timed = timed;
+	for (e = 0; e < BENCH_NERR; e++)
+		s->errors[e] = c->errors[e];
+}
+
+/*
+ * Timing runs, in batches: the stop flag, the phase and the clock are looked at once a batch,
+ * whose first operation is the timed sample; the rest run in the target's own tight loop.
+ * Not inlined: `valgrind --toggle-collect=run_loop` counts the operations' instructions alone.
+ */
+static __attribute__((noinline)) void run_loop(struct worker_state *st)
+{
+	struct worker_ctx *w = st->w;
+	struct bench_target *t = w->target;
+	struct bench_tally c = { 0 };
+	struct bench_batch b = { .rbuf = st->rbuf, .wbuf = st->wbuf, .size = w->pt->size,
+				 .id_base = (uint64_t)(w->index + 1) << 40, .seq = &st->seq,
+				 .reads_only = !w->pt->write_ratio && !w->pt->rmw };
+	uint64_t counted = 0, timed = 0, t0, t1, last_t0 = 0;
+	unsigned n = st->max_batch, last_n = 0;
+	uint8_t op;
+	int phase;
+
+	for (;;) {
+		phase = w->shared->phase;
+		if (phase == PHASE_STOP)
+			break;
+		if (!st->measuring && phase == PHASE_MEASURE) {
+			begin_measure(st);
+			memset(&c, 0, sizeof(c));
+		}
+		if (st->measuring && w->ops_budget && counted >= w->ops_budget)
+			break;
+		t0 = bench_now_ns();
+		n = batch_length(last_n ? t0 - last_t0 : 0, last_n, st->max_batch);
+		if (st->measuring && w->ops_budget && n > w->ops_budget - counted)
+			n = (unsigned)(w->ops_budget - counted);
+		last_t0 = t0;
+		last_n = n;
+		b.sched = st->sched + st->pos;
+		b.n = 1;
+		op = *b.sched;
+		t->ops->batch(t, &b, &c);
+		t1 = bench_now_ns();
+		b.sched++;
+		b.n = n - 1;
+		if (b.n)
+			t->ops->batch(t, &b, &c);
+		st->pos = (st->pos + n) & (SCHED_LEN - 1);
+		if (st->measuring) {
+			timed_sample(w->slot, op, t1 - t0);
+			timed++;
+			counted += n;
+			w->slot->ops = counted;
+		}
+	}
+	publish_tally(w->slot, &c, timed);
+}
+
+/* The worker's own order of operations, with the point's exact shares, drawn before the run. */
+static uint8_t *schedule_draw(const struct bench_point *pt, uint64_t *rng, unsigned tail)
+{
+	uint8_t *s = malloc(SCHED_LEN + tail), x;
+	unsigned n_rmw = (SCHED_LEN * pt->rmw + 50) / 100;
+	unsigned n_set = ((SCHED_LEN - n_rmw) * pt->write_ratio + 50) / 100, k, j;
+
+	if (!s)
+		return NULL;
+	for (k = 0; k < SCHED_LEN; k++)
+		s[k] = k < n_rmw ? BENCH_OP_RMW : k < n_rmw + n_set ? BENCH_OP_SET : BENCH_OP_GET;
+	for (k = SCHED_LEN - 1; k > 0; k--) {
+		j = (unsigned)(rng_next(rng) % (k + 1));
+		x = s[k], s[k] = s[j], s[j] = x;
+	}
+	memcpy(s + SCHED_LEN, s, tail);         /* a batch from any position reads on, unwrapped */
+	return s;
+}
+
+static int state_init(struct worker_state *st, struct worker_ctx *w)
+{
+	memset(st, 0, sizeof(*st));
+	st->w = w;
+	st->rng = w->seed | 1;
+	st->countdown = w->o->sample_every;
+	st->track_where = w->o->kill > 0;
+	st->max_batch = w->o->sample_every < SCHED_LEN ? w->o->sample_every : SCHED_LEN;
+	st->sched = schedule_draw(w->pt, &st->rng, st->max_batch);
+	st->wbuf = calloc(1, w->pt->size);
+	st->rbuf = calloc(1, w->pt->size);
+	return st->sched && st->wbuf && st->rbuf ? 0 : -1;
+}
+
+static void state_free(struct worker_state *st)
+{
+	free(st->sched);
+	free(st->wbuf);
+	free(st->rbuf);
+}
+
+static void run(struct worker_state *st)
+{
+	if (st->w->hist || st->track_where)
+		run_checked(st);
+	else
+		run_loop(st);
 }
 
 static void pin_to_cpu(unsigned position)
@@ -302,20 +442,17 @@ static void pin_to_cpu(unsigned position)
 
 void bench_worker(struct worker_ctx *w)
 {
-	struct worker_state st = { .w = w, .rng = w->seed | 1, .countdown = w->o->sample_every,
-				   .track_where = w->o->kill > 0 };
+	struct worker_state st;
 	uint64_t c, r, rep;
 
 	if (w->o->pin)
 		pin_to_cpu(w->slot->position);
-	st.wbuf = calloc(1, w->pt->size);
-	st.rbuf = calloc(1, w->pt->size);
-	if (!st.wbuf || !st.rbuf)
+	if (state_init(&st, w))
 		_exit(3);
 	w->slot->ready = 1;
 	while (w->shared->phase == PHASE_WAIT)
 		sched_yield();
-	run_loop(&st);
+	run(&st);
 	w->slot->stop_ns = st.measuring ? bench_now_ns() : 0;
 	w->target->ops->counters(w->target, &c, &r, &rep);
 	w->slot->lock_contended = c;
@@ -323,4 +460,96 @@ void bench_worker(struct worker_ctx *w)
 	w->slot->repairs = rep;
 	__atomic_store_n(&w->slot->done, 1, __ATOMIC_RELEASE);
 	_exit(0);
+}
+
+/* A worker of this process over target, measuring at once, for budget operations. */
+static int local_worker(struct worker_state *st, struct worker_ctx *w, struct worker_slot *slot,
+			struct run_shared *shared, const struct bench_opts *o,
+			const struct bench_point *pt, struct bench_target *target, uint64_t budget)
+{
+	memset(slot, 0, sizeof(*slot));
+	shared->phase = PHASE_MEASURE;
+	*w = (struct worker_ctx){ .o = o, .pt = pt, .target = target, .shared = shared, .slot = slot,
+				  .seed = 1, .ops_budget = budget };
+	return state_init(st, w);
+}
+
+/* Seconds the timing loop takes for budget operations over target, in this process. */
+static double loop_seconds(const struct bench_opts *o, const struct bench_point *pt,
+			   struct bench_target *target, uint64_t budget)
+{
+	static struct worker_slot slot;
+	struct run_shared shared;
+	struct worker_ctx w;
+	struct worker_state st;
+	uint64_t t0, t1;
+
+	if (local_worker(&st, &w, &slot, &shared, o, pt, target, budget))
+		return NAN;
+	t0 = bench_now_ns();
+	run_loop(&st);
+	t1 = bench_now_ns();
+	state_free(&st);
+	return (double)(t1 - t0) / 1e9;
+}
+
+/*
+ * The harness's own cost per operation for this point: the timing loop, in this process, over
+ * the null target, with a schedule of the point's shares; the best of three runs.
+ */
+double bench_harness_cost(const struct bench_opts *o, const struct bench_point *pt)
+{
+	struct bench_target null;
+	double best = INFINITY, secs;
+	uint64_t n = 1u << 20;
+	int k;
+
+	bench_target_null(&null, pt->size);
+	for (k = 0; k < 3; k++) {
+		secs = loop_seconds(o, pt, &null, n);
+		best = secs < best ? secs : best;
+	}
+	return best * 1e9 / (double)n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The timing loop against the same get with no harness, over target, in this process: SLICES
+ * pairs of slices of n operations each, in alternating order so that drift of the machine hits
+ * both alike. The median ratio (harness ops/s over standalone ops/s) and the median standalone
+ * rate; 0, or -1 when a loop failed.
+ */
+#define SLICES 9
+int bench_vs_standalone(const struct bench_opts *o, const struct bench_point *pt,
+			struct bench_target *target, uint64_t n, double *ratio, double *alone)
+{
+	double r[SLICES], a[SLICES], h, s;
+	uint64_t t0;
+	int k;
+
+	for (k = 0; k < SLICES; k++) {
+		if (k & 1)
+			h = loop_seconds(o, pt, target, n);
+		t0 = bench_now_ns();
+		if (target->ops->standalone(target, n))
+			return -1;
+		s = (double)(bench_now_ns() - t0) / 1e9;
+		if (!(k & 1))
+			h = loop_seconds(o, pt, target, n);
+		if (!(h > 0) || !(s > 0))
+			return -1;
+		r[k] = s / h;
+		a[k] = (double)n / s;
+	}
+	qsort(r, SLICES, sizeof(double), cmp_double);
+	qsort(a, SLICES, sizeof(double), cmp_double);
+	*ratio = r[SLICES / 2];
+	*alone = a[SLICES / 2];
+	return 0;
 }
