@@ -30,42 +30,38 @@ static void say_failure(const struct bench_result *r)
 			hist_violation_name(r->first_violation.kind), r->first_violation.why);
 }
 
-/* Run every repeat of one point into rs; print its row. Returns how many runs failed. */
-static int run_repeats(const struct bench_opts *o, struct bench_point *pt, struct bench_result *rs,
-		       size_t *done)
+/* Run one repeat of one point into r; say so when it failed. Returns 1 on a failure. */
+static int run_once(const struct bench_opts *o, struct bench_point *pt, struct bench_result *r)
 {
-	int failed = 0, err;
-	unsigned k;
+	int err = bench_run_point(o, pt, r);
 
-	for (k = 0; k < o->repeat; k++) {
-		pt->repeat = k;
-		pt->seq = (unsigned)++*done;
-		err = bench_run_point(o, pt, &rs[k]);
-		if (err) {
-			fprintf(stderr, "mmshare bench: %s size %zu: cannot set up: %s\n", pt->backend,
-				pt->size, mms_strerror(err));
-			rs[k].errors[BENCH_ERR_INDEX(err)]++;
-			rs[k].errors_total++;
-		}
-		if (result_failed(&rs[k])) {
-			say_failure(&rs[k]);
-			failed++;
-		}
+	if (err) {
+		fprintf(stderr, "mmshare bench: %s size %zu: cannot set up: %s\n", pt->backend,
+			pt->size, mms_strerror(err));
+		r->errors[BENCH_ERR_INDEX(err)]++;
+		r->errors_total++;
 	}
-	if (!o->quiet) {
-		if (isatty(2))
-			fprintf(stderr, "\r\033[K");
-		bench_table_row(stdout, rs, o->repeat);
-		fflush(stdout);
-	}
-	return failed;
+	if (!result_failed(r))
+		return 0;
+	say_failure(r);
+	return 1;
 }
 
-static int sweep(const struct bench_opts *o, struct bench_result *rs, size_t *n)
+static void print_row(const struct bench_opts *o, const struct bench_result *rs)
 {
-	struct bench_point pt = { .rmw = o->rmw, .of = (unsigned)grid_size(o) };
-	size_t m, s, w, p, b, done = 0;
-	int failed = 0;
+	if (o->quiet)
+		return;
+	if (isatty(2))
+		fprintf(stderr, "\r\033[K");
+	bench_table_row(stdout, rs, o->repeat);
+	fflush(stdout);
+}
+
+/* The grid's points in table order; the bare loops move raw bytes only. */
+static size_t list_points(const struct bench_opts *o, struct bench_point *pts)
+{
+	struct bench_point pt = { .rmw = o->rmw };
+	size_t m, s, w, p, b, n = 0;
 
 	for (m = 0; m < o->nmodes; m++)
 		for (s = 0; s < o->nsizes; s++)
@@ -77,13 +73,38 @@ static int sweep(const struct bench_opts *o, struct bench_result *rs, size_t *n)
 						pt.size = o->sizes[s];
 						pt.write_ratio = o->write_ratio[w];
 						pt.procs = o->procs[p];
-						if (pt.mode == BENCH_TPL && !strncmp(pt.backend, "bare-", 5)) {
-							done += o->repeat;
-							continue;       /* the bare loops move raw bytes only */
-						}
-						failed += run_repeats(o, &pt, rs + *n, &done);
-						*n += o->repeat;
+						if (pt.mode == BENCH_TPL && !strncmp(pt.backend, "bare-", 5))
+							continue;
+						pts[n++] = pt;
 					}
+	return n;
+}
+
+/*
+ * Every point once, then every point again, --repeat times: drift of the machine hits every
+ * point alike. Results go to rs[point * repeat + k]; a point's row prints with its last repeat.
+ */
+static int sweep(const struct bench_opts *o, struct bench_result *rs, size_t *n)
+{
+	size_t npts, p;
+	struct bench_point *pts = calloc(grid_size(o) / o->repeat + 1, sizeof(*pts));
+	unsigned k, seq = 0;
+	int failed = 0;
+
+	if (!pts)
+		return 1;
+	npts = list_points(o, pts);
+	for (k = 0; k < o->repeat; k++)
+		for (p = 0; p < npts; p++) {
+			pts[p].repeat = k;
+			pts[p].seq = ++seq;
+			pts[p].of = (unsigned)(npts * o->repeat);
+			failed += run_once(o, &pts[p], &rs[p * o->repeat + k]);
+			if (k == o->repeat - 1)
+				print_row(o, &rs[p * o->repeat]);
+		}
+	*n = npts * o->repeat;
+	free(pts);
 	return failed;
 }
 

@@ -111,6 +111,13 @@ def run_of(r, i):
         "kills": need(r, i, "kills", "int", 0, False),
         "recovery_ms_max": need(r, i, "recovery_ms_max", "num", 0.0, False),
         "errors": int(sum(errors.values())),
+        # Older files have no "timing": a run without --check and --kill was a timing run.
+        "timing": need(r, i, "timing", "bool", None, False),
+        "ci_lo": need(r, i, "ci95_low", "num", None, False),
+        "ci_hi": need(r, i, "ci95_high", "num", None, False),
+        "harness_ns": need(r, i, "harness_ns_per_op", "num", None, False),
+        "vs_standalone": need(r, i, "vs_standalone", "num", None, False),
+        "standalone": need(r, i, "standalone_ops_per_sec", "num", None, False),
     }
 
 
@@ -135,7 +142,32 @@ def load(path):
     commands = doc.get("commands")
     if not (isinstance(commands, list) and commands and all(isinstance(c, str) for c in commands)):
         commands = [doc["command"] if isinstance(doc.get("command"), str) else "(not recorded)"]
-    return machine, "\n".join(commands), [run_of(r, i) for i, r in enumerate(results)]
+    runs = [run_of(r, i) for i, r in enumerate(results)]
+    for r in runs:
+        if r["timing"] is None:
+            r["timing"] = not r["checked"] and not r["kills"]
+    if not any(r["timing"] for r in runs):
+        raise Unusable("no timing runs: every run is checked (--check or --kill), and a checked "
+                       "run's throughput is the checker's; rank from runs without them")
+    return machine, "\n".join(commands), runs
+
+
+def load_peers(path):
+    """peers.json (bench/peers.pl) when it is there and usable; None otherwise."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    ok = (isinstance(doc, dict) and doc.get("schema") == "mmshare-peers/1" and
+          isinstance(doc.get("results"), list) and doc["results"] and
+          all(isinstance(p, dict) and isinstance(p.get("peer"), str) and
+              isinstance(p.get("procs"), int) and isinstance(p.get("write_ratio"), int) and
+              is_num(p.get("ops_per_sec")) for p in doc["results"]))
+    if not ok:
+        print(f"report.py: {path}: not an mmshare-peers/1 file; no peer table", file=sys.stderr)
+        return None
+    return doc
 
 
 # ---- grouping ----
@@ -146,19 +178,27 @@ def backend_order(names):
 
 
 class Point:
-    """The repeats of one backend in one scenario."""
+    """The repeats of one backend in one scenario: timing runs only."""
 
     def __init__(self, runs):
         self.runs = runs
         ops = [r["ops_per_sec"] for r in runs]
         self.mean = statistics.fmean(ops)
-        self.sd = statistics.stdev(ops) if len(ops) > 1 else 0.0
-        self.lo, self.hi = min(ops), max(ops)
+        # The interval: lowest 95% low to highest 95% high over the repeats (their spread where
+        # a run has no interval), so drift between the rounds of the grid widens it.
+        self.lo = min(r["ci_lo"] if r["ci_lo"] is not None else r["ops_per_sec"] for r in runs)
+        self.hi = max(r["ci_hi"] if r["ci_hi"] is not None else r["ops_per_sec"] for r in runs)
+        self.half = (self.hi - self.lo) / 2
+        self.has_interval = len(runs) > 1 or any(r["ci_lo"] is not None for r in runs)
         jains = [r["jain"] for r in runs if r["jain"] is not None]
         self.jain = statistics.fmean(jains) if jains else None
         self.uncontended = sum(1 for r in runs if r["procs"] > 1 and
                                (r["contended"] is False or
                                 (r["overlap"] is not None and r["overlap"] < 0.9)))
+
+    def overlaps(self, other):
+        """Tied: the two intervals overlap."""
+        return self.lo <= other.hi and other.lo <= self.hi
 
     def lat(self, op, pct):
         vals = [r[op][pct] for r in self.runs if r[op] and r[op].get(pct) is not None]
@@ -168,6 +208,10 @@ class Point:
 class Data:
     def __init__(self, machine, command, runs):
         self.machine, self.command, self.runs = machine, command, runs
+        self.peers = None
+        self.checked_runs = [r for r in runs if not r["timing"]]
+        runs = [r for r in runs if r["timing"]]
+        self.timing_runs = runs
         self.points = {}
         for r in runs:
             key = (r["mode"], r["size"], r["write_ratio"], r["procs"], r["rmw"], r["backend"])
@@ -175,6 +219,7 @@ class Data:
         self.points = {k: Point(v) for k, v in self.points.items()}
         names = {r["backend"] for r in runs}
         self.backends = backend_order(names)                     # every one, controls too
+        self.all_backends = backend_order({r["backend"] for r in self.runs})
         self.measured = [b for b in self.backends if b not in CONTROLS]
         self.rmws = sorted({r["rmw"] for r in runs})
         # The plots and the advice use the main sweep: the rmw share most runs have (a crash run
@@ -466,10 +511,14 @@ def ranking(d, mode, rmw, size, write, procs):
 
 def scenario_section(d, out):
     out.append("## Results by scenario\n")
-    out.append("Backends ranked by throughput: the mean of the repeats ± their standard "
-               "deviation; *vs best* is the share of the fastest backend's throughput; p99 "
-               "latencies are means over the repeats; fairness is Jain's index (1 = equal "
-               "shares). The negative controls appear only under *Correctness*.\n")
+    out.append("Backends ranked by throughput, from unchecked timing runs only (the checked runs "
+               "of the same grid are under *Correctness*): the mean of the repeats and its 95% "
+               "interval (lowest low to highest high of the repeats' intervals, each from the "
+               "throughput of 20 ms slices of its run); *vs best* is the share of the fastest "
+               "backend's throughput, and *tied* marks a backend whose interval overlaps the "
+               "fastest one's; p99 latencies are means over the repeats (sampled: one operation "
+               "per batch); fairness is Jain's index (1 = equal shares). The negative controls "
+               "appear only under *Correctness*.\n")
     for mode, rmw, size, write, procs in d.scenarios():
         ranked, refs, best = ranking(d, mode, rmw, size, write, procs)
         if not ranked:
@@ -479,9 +528,12 @@ def scenario_section(d, out):
         out.append("|--:|---|--:|--:|--:|--:|--:|")
         notes = []
         for i, (b, pt) in enumerate(ranked, 1):
-            spread = f" ± {100 * pt.sd / pt.mean:.1f}%" if pt.mean > 0 and len(pt.runs) > 1 else ""
+            spread = (f" [{rate_text(pt.lo)}–{rate_text(pt.hi)}]"
+                      if pt.mean > 0 and pt.has_interval else "")
             jain = f"{pt.jain:.3f}" if pt.jain is not None else "–"
             vs = f"{pt.mean / best:.2f}" if best > 0 else "–"
+            if i > 1 and pt.overlaps(ranked[0][1]):
+                vs += " tied"
             get99, set99 = ns_text(pt.lat("get", "p99")), ns_text(pt.lat("set", "p99"))
             out.append(f"| {i} | {b} | {rate_text(pt.mean)}{spread} (n={len(pt.runs)}) | {vs} | "
                        f"{get99} | {set99} | {jain} |")
@@ -499,7 +551,7 @@ def scenario_section(d, out):
 
 
 def totals(d, backend):
-    runs = [r for r in d.runs if r["backend"] == backend]
+    runs = [r for r in d.checked_runs if r["backend"] == backend]
     return {"runs": len(runs), "checked": sum(r["checked"] for r in runs),
             "torn": sum(r["torn"] for r in runs), "violations": sum(r["violations"] for r in runs),
             "lost_updates": sum(r["lost_updates"] for r in runs),
@@ -509,13 +561,15 @@ def totals(d, backend):
 
 def correctness_section(d, out):
     out.append("## Correctness and crashes\n")
-    out.append("Summed over every run of each backend; recovery is the longest time, over all "
-               "runs, from killing a worker to the next operation that completed.\n")
+    out.append("Summed over the checked and crash runs of each backend (`--check`, `--kill`; "
+               "their throughput is the checker's and appears nowhere above); recovery is the "
+               "longest time, over all runs, from killing a worker to the next operation that "
+               "completed.\n")
     out.append("| backend | runs | checked | torn | violations | lost updates | errors | kills "
                "| recovery max |")
     out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
     alarms, controls, unchecked = [], [], []
-    for b in d.backends:
+    for b in [x for x in d.all_backends if totals(d, x)["runs"]]:
         t = totals(d, b)
         name = f"{b} (negative control)" if b in CONTROLS else b
         out.append(f"| {name} | {t['runs']} | {t['checked']} | {t['torn']} | {t['violations']} | "
@@ -593,8 +647,8 @@ def family_stats(d, writes):
         wins[ranked[0][0]] = wins.get(ranked[0][0], 0) + 1
         for b, pt in ranked:
             share.setdefault(b, []).append(pt.mean / best)
-            if len(pt.runs) > 1 and pt.mean > 0:
-                rsds.append(pt.sd / pt.mean)
+            if pt.has_interval and pt.mean > 0:
+                rsds.append(pt.half / pt.mean)
     spread = statistics.median(rsds) if rsds else None
     return {b: geomean(v) for b, v in share.items()}, wins, count, spread
 
@@ -607,8 +661,9 @@ def margin_note(shares, order, spread):
         return (f"Single runs: nothing says whether {a}'s lead over {b} "
                 f"({shares[a]:.2f} vs {shares[b]:.2f}) is more than noise.")
     if shares[a] - shares[b] < 2 * spread:
-        return (f"{a}'s lead over {b} ({shares[a]:.2f} vs {shares[b]:.2f}) is within twice the "
-                f"typical spread of the repeats ({100 * spread:.0f}%): treat them as tied here.")
+        return (f"{a}'s lead over {b} ({shares[a]:.2f} vs {shares[b]:.2f}) is within the typical "
+                f"95% intervals of the two (± {100 * spread:.1f}% each): they overlap, so treat "
+                f"them as tied here.")
     return ""
 
 
@@ -742,7 +797,7 @@ def advice_section(d, out):
     for b in [x for x in KNOWN if x in d.measured]:
         out.append(f"- **{b}**: {CRASH_STORY[b]}.")
     cpus = f"{d.cpus} CPU(s)" if d.cpus else "an unknown number of CPUs"
-    controls = [b for b in d.backends if b in CONTROLS]
+    controls = [b for b in d.all_backends if b in CONTROLS]
     never = ""
     if controls:
         many = len(controls) > 1
@@ -764,16 +819,79 @@ def machine_section(d, out):
         out.append(f"| {label} | {m.get(key, '–')} |")
     out.append("\n## Command\n")
     out.append(f"```\n{d.command}\n```\n")
-    main = sum(r["rmw"] == d.rmw for r in d.runs)
     rmw = f", {d.rmw}% lock/get/set/unlock" if d.rmw else ""
-    out.append(f"{len(d.runs)} runs: backends {', '.join(d.backends)}. Main sweep ({main} runs"
+    out.append(f"{len(d.timing_runs)} timing runs (unchecked: every figure, ranking, plot and "
+               f"recommendation comes from these) and {len(d.checked_runs)} checked or crash "
+               f"runs (the correctness tables only).\n")
+    main = sum(r["rmw"] == d.rmw for r in d.timing_runs)
+    out.append(f"Timing runs: backends {', '.join(d.backends)}. Main sweep ({main} runs"
                f"{rmw}): procs {', '.join(map(str, d.procs))}; write share "
                f"{', '.join(f'{w}%' for w in d.writes)}; sizes "
                f"{', '.join(size_text(s) for s in d.sizes)}; modes {', '.join(d.modes)}.")
     others = sorted(m for m in d.rmws if m != d.rmw)
     if others:
-        out.append(f"Also {len(d.runs) - main} runs at {', '.join(f'{m}%' for m in others)} "
+        out.append(f"Also {len(d.timing_runs) - main} runs at {', '.join(f'{m}%' for m in others)} "
                    f"lock/get/set/unlock, in tables of their own.")
+    out.append("")
+
+
+def harness_section(d, out):
+    """What the harness itself costs, measured in the same run."""
+    cost = [r["harness_ns"] for r in d.timing_runs if r["harness_ns"] is not None]
+    rows = {}
+    for r in d.timing_runs:
+        if r["vs_standalone"] is not None and r["mode"] == "raw":
+            rows.setdefault((r["size"], r["backend"]), []).append(r)
+    if not cost and not rows:
+        return
+    out.append("## What the harness costs\n")
+    if cost:
+        out.append(f"The timing loop's own cost, measured before every timing run on a target "
+                   f"whose operations do nothing (same schedule of gets and sets): median "
+                   f"{statistics.median(cost):.2f} ns per operation, at most {max(cost):.2f} ns.\n")
+    if rows:
+        out.append("One process, reads only: the timing loop against the same get in a loop with "
+                   "no harness at all, alternated in ~10 ms slices in one process (median of 9 "
+                   "pairs per run, then of the repeats); 1.00 is a harness that costs nothing.\n")
+        out.append("| size | backend | through the harness | alone | harness / alone |")
+        out.append("|--:|---|--:|--:|--:|")
+        for (size, b) in sorted(rows, key=lambda k: (k[0], backend_order([x[1] for x in rows]).index(k[1]))):
+            rs = rows[(size, b)]
+            ratio = statistics.median(r["vs_standalone"] for r in rs)
+            alone = statistics.median(r["standalone"] for r in rs if r["standalone"])
+            mine = statistics.fmean(r["ops_per_sec"] for r in rs)
+            out.append(f"| {size_text(size)} | {b} | {rate_text(mine)} | {rate_text(alone)} | "
+                       f"{ratio:.2f} |")
+        out.append("")
+
+
+def peers_section(d, out):
+    """The Perl modules users run today, on the same workload, from peers.json beside the results."""
+    if not d.peers:
+        return
+    out.append("## The Perl peers\n")
+    out.append(f"`{d.peers.get('command', 'bench/peers.pl')}`: the same workload (64 B values, "
+               "forked workers, a fixed time) through IPC::ShareLite with Storable and through "
+               "Cache::FastMmap, against mmshare's timing runs at the same point (raw mode, "
+               "64 B) in this `make bench`.\n")
+    peers = d.peers["results"]
+    names = sorted({p["peer"] for p in peers})
+    libs = [b for b in d.measured if not b.startswith("bare-")]
+    out.append("| procs | writes | " + " | ".join(f"{n} ops/s" for n in names) + " | " +
+               " | ".join(f"{b} ops/s (× {' / '.join(names)})" for b in libs) + " |")
+    out.append("|--:|--:|" + "--:|" * (len(names) + len(libs)))
+    for procs, write in sorted({(p["procs"], p["write_ratio"]) for p in peers}):
+        rate = {p["peer"]: p["ops_per_sec"] for p in peers
+                if p["procs"] == procs and p["write_ratio"] == write}
+        cells = [rate_text(rate[n]) if n in rate else "–" for n in names]
+        for b in libs:
+            pt = d.get("raw", 64, write, procs, b, 0)
+            if not pt:
+                cells.append("–")
+                continue
+            x = " / ".join(f"{pt.mean / rate[n]:.0f}" if rate.get(n) else "–" for n in names)
+            cells.append(f"{rate_text(pt.mean)} (× {x})")
+        out.append(f"| {procs} | {write}% | " + " | ".join(cells) + " |")
     out.append("")
 
 
@@ -787,7 +905,9 @@ def write_report(d, path):
     out = []
     machine_section(d, out)
     scenario_section(d, out)
+    peers_section(d, out)
     correctness_section(d, out)
+    harness_section(d, out)
     advice_section(d, out)
     plots_section(d, out)
     with open(path, "w", encoding="utf-8") as fh:
@@ -804,6 +924,7 @@ def main(argv):
     src, outdir = argv[1], argv[2]
     try:
         d = Data(*load(src))
+        d.peers = load_peers(os.path.join(os.path.dirname(src) or ".", "peers.json"))
     except Unusable as e:
         print(f"report.py: {src}: {e}", file=sys.stderr)
         return 2

@@ -1,5 +1,8 @@
 #!/usr/bin/python3
-"""report_test.py -- reports/report.py on the hand-made fixture, and on files it must refuse."""
+"""report_test.py -- reports/report.py on the hand-made fixture, and on files it must refuse.
+
+The fixture: a checked run (--check --kill 1, its "timing" false) and, added by hand, a timing
+copy of each of its non-control results (4x the throughput, a +-3% interval)."""
 
 import json
 import os
@@ -99,6 +102,63 @@ class BrokenBackend(unittest.TestCase):
             with open(os.path.join(tmp, "out", "report.md"), encoding="utf-8") as fh:
                 md = fh.read()
         self.assertIn("**FAILURE — seqlock: 48 lost updates.**", md)
+
+
+def report_of(doc):
+    """report.py on a changed fixture: (exit status, stderr, report.md or None)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "changed.json")
+        with open(src, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh)
+        proc = run(src, os.path.join(tmp, "out"))
+        path = os.path.join(tmp, "out", "report.md")
+        md = None
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as fh:
+                md = fh.read()
+    return proc.returncode, proc.stderr, md
+
+
+def fixture():
+    with open(FIXTURE, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+class TimingOnly(unittest.TestCase):
+    """Figures come from timing runs alone; a checked run never reaches a ranking."""
+
+    def test_checked_throughput_never_ranked(self):
+        doc = fixture()
+        for r in doc["results"]:
+            if r["backend"] == "fcntl" and not r["timing"]:
+                r["ops_per_sec"] = 9.99e12          # would rank first everywhere
+        code, err, md = report_of(doc)
+        self.assertEqual(code, 0, err)
+        results = md.split("## Results by scenario")[1].split("## Correctness")[0]
+        self.assertNotIn("10 T", results)
+        self.assertNotIn("| 1 | fcntl |", results)
+
+    def test_checked_runs_alone_are_refused(self):
+        doc = fixture()
+        doc["results"] = [r for r in doc["results"] if not r["timing"]]
+        code, err, md = report_of(doc)
+        self.assertEqual(code, 2)
+        self.assertIn("no timing runs", err)
+        self.assertIsNone(md)
+
+    def test_overlapping_intervals_are_tied(self):
+        doc = fixture()
+        for r in doc["results"]:
+            if r["timing"] and r["mode"] == "raw" and r["size"] == 64 and r["procs"] == 2 \
+                    and r["write_ratio"] == 10:
+                r["ops_per_sec"] = 100e6 if r["backend"] == "mutex" else 99e6 \
+                    if r["backend"] == "seqlock" else 1e6
+                r["ci95_low"], r["ci95_high"] = r["ops_per_sec"] * 0.98, r["ops_per_sec"] * 1.02
+        code, err, md = report_of(doc)
+        self.assertEqual(code, 0, err)
+        table = md.split("### raw · 64 B · 10% writes · 2 procs")[1].split("###")[0]
+        self.assertIn("| 2 | seqlock | 99 M [97 M–101 M] (n=2) | 0.99 tied |", table)
+        self.assertNotIn("fcntl | 1 M [980 k–1.02 M] (n=2) | 0.01 tied", table)
 
 
 class Unusable(unittest.TestCase):
