@@ -35,7 +35,7 @@ DEPFILES  := $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=
 
 # Debian packages each job needs; `make` installs the missing ones when run as root.
 BUILD_PKGS := libtpl-dev libxxhash-dev libcriterion-dev libjson-c-dev pkg-config
-BENCH_PKGS := hyperfine python3-matplotlib valgrind
+BENCH_PKGS := hyperfine python3-matplotlib valgrind libipc-sharelite-perl libcache-fastmmap-perl
 
 .PHONY: all deps bench-deps test fuzz install clean demo bench report bench-check bench-ab bench-baseline
 all: $(BUILD)/libmmshare.a $(BUILD)/libmmshare.so $(BUILD)/mmshare

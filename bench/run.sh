@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# run.sh MMSHARE OUTDIR -- the main job: the sweep, the crash run, whole-process timings, the report.
+# run.sh MMSHARE OUTDIR -- the main job: timing runs, checked runs, crashes, peers, the report.
+# Figures come from the unchecked timing runs only; the checked runs prove correctness.
 # A correctness failure still gets its report written, then makes the job fail.
 set -uo pipefail
 mmshare=${1:?usage: run.sh MMSHARE OUTDIR}
@@ -7,24 +8,34 @@ out=${2:?usage: run.sh MMSHARE OUTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 failed=0
+started=$SECONDS
 
-step() { printf '\n== %s\n' "$*" >&2; }
+step() { printf '\n== [%dm%02ds] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*" >&2; }
 
-step "1/4 sweep: every backend and the bare loops, raw and tpl, with --check (a few minutes)"
-"$mmshare" bench $(cat "$here/sweep.args") --json "$out/sweep.json" --csv "$out/bench.csv" || failed=1
-step "2/4 crash run: workers SIGKILLed at random instants, with --check"
+step "1/7 timing runs: every backend and the bare loops, unchecked, grid repeated twice, interleaved (~3 min)"
+"$mmshare" bench $(cat "$here/timing.args") --json "$out/timing.json" --csv "$out/bench.csv" || failed=1
+step "2/7 oversubscription: 8 and 16 workers on $(nproc) CPUs, unchecked (~30 s)"
+"$mmshare" bench $(cat "$here/oversub.args") --json "$out/oversub.json" || failed=1
+step "3/7 checked runs: the same grid with --check (~2 min; their throughput is not a figure)"
+"$mmshare" bench $(cat "$here/checked.args") --json "$out/checked.json" --quiet || failed=1
+step "4/7 crash run: workers SIGKILLed at random instants, with --check"
 "$mmshare" bench $(cat "$here/crash.args") --json "$out/crash.json" || failed=1
-step "2b/4 negative controls: none and stale must be caught by the checker"
+step "4b/7 negative controls: none and stale must be caught by the checker"
 "$mmshare" bench $(cat "$here/controls.args") --json "$out/controls.json" 2>/dev/null
 case $? in
 1) echo "both negative controls were caught, as they must be" >&2 ;;
 *) echo "mmshare: a negative control was NOT caught: the checker is broken" >&2; failed=1 ;;
 esac
-step "3/4 whole-process timings with hyperfine (bench/scenarios)"
+step "5/7 the Perl peers: IPC::ShareLite+Storable and Cache::FastMmap on the same workload (~10 s)"
+perl "$here/peers.pl" --procs 1,2 --write-ratio 10,50 --size 64 --duration 1 --json "$out/peers.json" ||
+	failed=1
+step "6/7 whole-process timings with hyperfine (bench/scenarios)"
 "$here/hyperfine.sh" "$mmshare" "$out/hyperfine.json" || failed=1
-step "4/4 report"
-/usr/bin/python3 "$here/merge.py" "$out/bench.json" "$out/sweep.json" "$out/crash.json" "$out/controls.json" || failed=1
+step "7/7 report"
+/usr/bin/python3 "$here/merge.py" "$out/bench.json" "$out/timing.json" "$out/oversub.json" \
+	"$out/checked.json" "$out/crash.json" "$out/controls.json" || failed=1
 /usr/bin/python3 "$here/../reports/report.py" "$out/bench.json" "$out" || failed=1
-printf '\nreport: %s/report.md (plots and data beside it)\n' "$out"
+printf '\nreport: %s/report.md (plots and data beside it), in %dm%02ds\n' "$out" \
+	$(((SECONDS - started) / 60)) $(((SECONDS - started) % 60))
 [ "$failed" = 0 ] || echo "mmshare: some step failed or found a correctness failure: see above" >&2
 exit "$failed"

@@ -41,6 +41,11 @@ static int run_once(const struct bench_opts *o, struct bench_point *pt, struct b
 		r->errors[BENCH_ERR_INDEX(err)]++;
 		r->errors_total++;
 	}
+	if (r->truncated)
+		fprintf(stderr, "mmshare bench: %s procs=%u size=%zu repeat=%u: history truncated "
+			"(%llu worker(s) reached 8M records or the run its memory budget, half of "
+			"MemAvailable): only the part before was checked\n", pt->backend, pt->procs,
+			pt->size, pt->repeat, (unsigned long long)r->truncated);
 	if (!result_failed(r))
 		return 0;
 	say_failure(r);

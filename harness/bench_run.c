@@ -1,6 +1,7 @@
 /* bench_run.c -- run one point: fork workers behind a gate, kill some, watch the clock, collect. */
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -513,6 +514,33 @@ static int run_oracle(struct run *run, const struct hist_op *initial)
 	return bench_oracle(run->r, initial, bufs, counts, run->used);
 }
 
+/*
+ * History records a checked run may write in all: half of the memory available now, at
+ * HIST_BYTES_PER_OP for each record (its 32 bytes, and what the oracle allocates to check it).
+ * A run that reaches it stops recording, and says so (truncated).
+ */
+#define HIST_BYTES_PER_OP 96
+static uint64_t history_budget(void)
+{
+	const char *forced = getenv("MMS_BENCH_HIST_RECORDS");        /* for the tests */
+	FILE *f;
+	unsigned long long kb = 0;
+	char line[128];
+
+	if (forced && *forced)
+		return strtoull(forced, NULL, 10);
+	f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (!kb)                        /* no /proc: assume 1 GiB */
+		kb = 1ULL << 20;
+	return kb * 1024 / 2 / HIST_BYTES_PER_OP;
+}
+
 static int setup(struct run *run, struct hist_op *initial)
 {
 	unsigned char *first = calloc(1, run->pt->size);
@@ -531,6 +559,8 @@ static int setup(struct run *run, struct hist_op *initial)
 	run->slots = map_shared(sizeof(*run->slots) * run->nslots);
 	if (run->o->check)
 		run->hist = map_shared(sizeof(struct hist_op) * HIST_CAP_PER_WORKER * run->nslots);
+	if (run->shared)
+		run->shared->hist_left = history_budget();
 	err = !run->shared || !run->slots || (run->o->check && !run->hist) ? MMS_ESYS : 0;
 	if (!err)
 		err = bench_target_open(&run->target, run->pt->backend, run->pt->mode, run->pt->size);

@@ -18,7 +18,8 @@ enum worker_where { WHERE_OUT, WHERE_GET, WHERE_SET, WHERE_LOCKED };
 /* The gate and the clock of a run, on a line of their own that workers only read. */
 struct run_shared {
 	volatile int phase;             /* enum run_phase, set by the parent */
-	uint8_t pad[60];
+	uint64_t hist_left;             /* history records no worker has claimed yet (atomic) */
+	uint8_t pad[48];
 };
 
 /* One worker's counters, on cache lines of their own: only that worker writes them. */
@@ -48,7 +49,7 @@ struct worker_ctx {
 	struct run_shared *shared;
 	struct worker_slot *slot;
 	struct hist_op *hist;           /* this worker's history buffer, or NULL without --check */
-	uint64_t hist_cap;
+	uint64_t hist_cap;              /* records this worker's buffer holds */
 	unsigned index;                 /* slot index: the high bits of every value id it writes */
 	uint64_t ops_budget;            /* operations to count, or 0 to run until told to stop */
 	uint64_t seed;

@@ -20,6 +20,7 @@ struct worker_state {
 	unsigned pos;                   /* next operation in sched */
 	unsigned max_batch;             /* operations in a batch, at most (--sample-every) */
 	unsigned countdown;             /* checked and kill runs: operations until the next timed one */
+	uint64_t hist_claimed;          /* history records claimed from the run's budget so far */
 	int measuring;
 	int track_where;                /* kills are planned: keep slot->where up to date */
 };
@@ -257,6 +258,25 @@ static uint8_t next_op(struct worker_state *st)
 	return op;
 }
 
+#define HIST_CLAIM 65536         /* history records a worker claims from the run's budget at once */
+
+/* More room in the history, from this worker's buffer and the run's memory budget; -1: none. */
+static int claim_history(struct worker_state *st)
+{
+	struct worker_ctx *w = st->w;
+	uint64_t want = w->hist_cap - st->hist_claimed, left;
+
+	want = want < HIST_CLAIM ? want : HIST_CLAIM;
+	left = __atomic_load_n(&w->shared->hist_left, __ATOMIC_RELAXED);
+	do {
+		if (want < 2 || left < want)
+			return -1;
+	} while (!__atomic_compare_exchange_n(&w->shared->hist_left, &left, left - want, 1,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	st->hist_claimed += want;
+	return 0;
+}
+
 /*
  * Checked and kill runs: each operation on its own, recorded, stamped, tracked for the killer.
  * Their throughput is the checker's, not the backend's: they are never timing runs.
@@ -277,7 +297,7 @@ static void run_checked(struct worker_state *st)
 			begin_measure(st);
 		if (st->measuring && w->ops_budget && counted >= w->ops_budget)
 			break;
-		if (w->hist && w->slot->hist_n + 2 > w->hist_cap) {
+		if (w->hist && w->slot->hist_n + 2 > st->hist_claimed && claim_history(st)) {
 			w->slot->truncated = 1;
 			break;
 		}

@@ -47,7 +47,7 @@ Test(bench, bad_options_exit_2)
 		{ "--size", "99999999999999" }, { "--backend", "nope" }, { "--write-ratio", "101" },
 		{ "--duration", "0" }, { "--duration", "-1" }, { "--repeat", "0" }, { "--kill", "x" },
 		{ "--rmw", "200" }, { "--bogus" }, { "--mode", "json" }, { "--check", "--size", "8" },
-		{ "--ops" }, { "stray" },
+		{ "--ops" }, { "stray" }, { "--duration", "1", "--max-duration", "0.5" }, { "--ci", "0" },
 	};
 	size_t k;
 
@@ -103,4 +103,66 @@ ParameterizedTest(int *i, bench, kills_leave_no_violation, .timeout = 120)
 	cr_assert_eq(json_sum(json, "lost_updates"), 0);
 	cr_assert_gt(json_sum(json, "history_ops"), 1000, "the run did check something");
 	unlink(json);
+}
+
+/* A checked run that reaches its history budget stops recording, says so, and still passes. */
+Test(bench, history_budget_truncates, .timeout = 120)
+{
+	char json[] = "/tmp/mms-bench-XXXXXX";
+	int fd = mkstemp(json);
+	const char *args[] = { "--backend", "mutex", "--procs", "2", "--write-ratio", "50",
+			       "--size", "64", "--ops", "400000", "--warmup", "0", "--check",
+			       "--quiet", "--json", json, NULL };
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	setenv("MMS_BENCH_HIST_RECORDS", "200000", 1);
+	quiet_stderr();
+	cr_assert_eq(bench(args), MMS_EXIT_OK);
+	unsetenv("MMS_BENCH_HIST_RECORDS");
+	cr_assert_gt(json_sum(json, "truncated"), 0, "the budget did not stop the history");
+	cr_assert_leq(json_sum(json, "history_ops"), 200001);
+	cr_assert_gt(json_sum(json, "history_ops"), 1000);
+	unlink(json);
+}
+
+/* Timing runs say so and carry the harness's cost; checked runs say they are not timing runs. */
+Test(bench, timing_and_checked_runs_are_marked, .timeout = 120)
+{
+	char t[] = "/tmp/mms-bench-XXXXXX", c[] = "/tmp/mms-bench-XXXXXX";
+	int ft = mkstemp(t), fc = mkstemp(c);
+	const char *timing[] = { "--backend", "seqlock", "--procs", "1", "--write-ratio", "0",
+				 "--size", "64", "--duration", "0.05", "--max-duration", "0.2",
+				 "--warmup", "0", "--quiet", "--json", t, NULL };
+	const char *checked[] = { "--backend", "seqlock", "--procs", "1", "--write-ratio", "0",
+				  "--size", "64", "--duration", "0.05", "--warmup", "0", "--check",
+				  "--quiet", "--json", c, NULL };
+	struct json_object *root, *results, *r, *v;
+
+	cr_assert(ft >= 0 && fc >= 0);
+	close(ft);
+	close(fc);
+	cr_assert_eq(bench(timing), MMS_EXIT_OK);
+	cr_assert_eq(bench(checked), MMS_EXIT_OK);
+	root = json_object_from_file(t);
+	cr_assert(json_object_object_get_ex(root, "results", &results));
+	r = json_object_array_get_idx(results, 0);
+	cr_assert(json_object_object_get_ex(r, "timing", &v) && json_object_get_boolean(v));
+	cr_assert(json_object_object_get_ex(r, "harness_ns_per_op", &v) &&
+		  json_object_get_double(v) > 0, "no harness cost on a timing run");
+	cr_assert(json_object_object_get_ex(r, "vs_standalone", &v) &&
+		  json_object_get_double(v) > 0, "no standalone loop at 1 process, 0%% writes");
+	cr_assert(json_object_object_get_ex(r, "ci95_low", &v) &&
+		  json_object_get_type(v) == json_type_double, "no interval");
+	json_object_put(root);
+	root = json_object_from_file(c);
+	cr_assert(json_object_object_get_ex(root, "results", &results));
+	r = json_object_array_get_idx(results, 0);
+	cr_assert(json_object_object_get_ex(r, "timing", &v) && !json_object_get_boolean(v));
+	cr_assert(json_object_object_get_ex(r, "timing_note", &v) &&
+		  strstr(json_object_get_string(v), "not a performance figure"));
+	cr_assert(json_object_object_get_ex(r, "harness_ns_per_op", &v) && v == NULL);
+	json_object_put(root);
+	unlink(t);
+	unlink(c);
 }
