@@ -402,20 +402,32 @@ static __attribute__((noinline)) void run_loop(struct worker_state *st)
 	publish_tally(w->slot, &c, timed);
 }
 
-/* The worker's own order of operations, with the point's exact shares, drawn before the run. */
+/* Whether operation k is one of share% spread evenly over the schedule (Bresenham). */
+static int evenly(unsigned k, unsigned share)
+{
+	return (k + 1) * share / 100 != k * share / 100;
+}
+
+/*
+ * The worker's own order of operations, drawn up before the run: the point's exact shares, each
+ * kind spread evenly (at 10% writes every tenth operation is a set), from a random starting
+ * point per worker so workers do not write in step. Even spacing, not a random draw per
+ * operation, keeps the harness's own branches predictable: a random mix made them miss once per
+ * write, about 1.3 ns per operation at 10% writes and 2.3 ns at 50% on the null target.
+ */
 static uint8_t *schedule_draw(const struct bench_point *pt, uint64_t *rng, unsigned tail)
 {
-	uint8_t *s = malloc(SCHED_LEN + tail), x;
-	unsigned n_rmw = (SCHED_LEN * pt->rmw + 50) / 100;
-	unsigned n_set = ((SCHED_LEN - n_rmw) * pt->write_ratio + 50) / 100, k, j;
+	uint8_t *s = malloc(SCHED_LEN + tail);
+	unsigned start = (unsigned)(rng_next(rng) % SCHED_LEN), k, j, rest = 0;
 
 	if (!s)
 		return NULL;
-	for (k = 0; k < SCHED_LEN; k++)
-		s[k] = k < n_rmw ? BENCH_OP_RMW : k < n_rmw + n_set ? BENCH_OP_SET : BENCH_OP_GET;
-	for (k = SCHED_LEN - 1; k > 0; k--) {
-		j = (unsigned)(rng_next(rng) % (k + 1));
-		x = s[k], s[k] = s[j], s[j] = x;
+	for (j = 0; j < SCHED_LEN; j++) {
+		k = (start + j) & (SCHED_LEN - 1);
+		if (evenly(j, pt->rmw))
+			s[k] = BENCH_OP_RMW;
+		else
+			s[k] = evenly(rest++, pt->write_ratio) ? BENCH_OP_SET : BENCH_OP_GET;
 	}
 	memcpy(s + SCHED_LEN, s, tail);         /* a batch from any position reads on, unwrapped */
 	return s;
