@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "stamp.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -594,6 +595,7 @@ static struct json_object *json_options(const struct bench_opts *o)
 	json_object_object_add(j, "check", json_object_new_boolean(o->check != 0));
 	json_object_object_add(j, "kill", json_object_new_uint64(o->kill));
 	json_object_object_add(j, "sample_every", json_object_new_uint64(o->sample_every));
+	json_object_object_add(j, "history_clock", json_object_new_string(stamp_source()));
 	json_object_object_add(j, "pin", json_object_new_boolean(o->pin != 0));
 	return j;
 }

@@ -11,6 +11,7 @@
 
 #include "mmshare.h"
 #include "bench_run.h"
+#include "stamp.h"
 #include "stats.h"
 
 #define HIST_CAP_PER_WORKER (8ULL << 20)     /* records; touched pages only are used */
@@ -410,7 +411,7 @@ static void interval_of(struct run *run)
 	r->steady = half <= run->o->ci_target;
 }
 
-static void collect(struct run *run, double stamp_ns)
+static void collect(struct run *run, double stamp_cost)
 {
 	static struct latency_hist get, set;
 	struct bench_result *r = run->r;
@@ -440,20 +441,21 @@ static void collect(struct run *run, double stamp_ns)
 	latency_summarize(&set, &r->set_lat);
 	r->overlap = r->nworkers > 1 ? overlap_fraction(run, first, last) : 1;
 	r->contended = r->nworkers > 1 && r->overlap >= 0.5 && r->lock_contended + r->retries > 0;
-	r->timestamp_overhead_ns = run->hist ? 2 * stamp_ns : r->ops ? 2 * stamp_ns * timed / r->ops : 0;
+	r->timestamp_overhead_ns = run->hist ? 2 * stamp_cost : r->ops ? 2 * stamp_cost * timed / r->ops : 0;
 	interval_of(run);
 	r->recovery_ms_mean = r->kills ? run->recovery_sum_ms / r->kills : 0;
 }
 
-/* What one clock_gettime costs here, to report how much timing adds to each operation. */
-static double stamp_cost_ns(void)
+/* What one timestamp costs here: the mean of the history's two fenced ones when checked. */
+static double stamp_cost_ns(int checked)
 {
-	uint64_t t0 = bench_now_ns(), t1;
+	uint64_t t0 = bench_now_ns(), sink = 0;
 	int k;
 
-	for (k = 0; k < 100000; k++)
-		t1 = bench_now_ns();
-	return (double)(t1 - t0) / 100000;
+	for (k = 0; k < 50000; k++)
+		sink += checked ? stamp_begin() + stamp_end() : bench_now_ns() + bench_now_ns();
+	__asm__ volatile("" : : "r"(sink));
+	return (double)(bench_now_ns() - t0) / 100000;
 }
 
 /* The first response after t in one worker's history (its responses only grow), or UINT64_MAX. */
@@ -567,10 +569,10 @@ static int setup(struct run *run, struct hist_op *initial)
 	/* The parent's initial value, so no worker ever reads an empty area. */
 	initial->value = ((uint64_t)(run->nslots + 1) << 40) | 1;
 	bench_value_fill(first, run->pt->size, initial->value, 1);
-	initial->inv = bench_now_ns();
+	initial->inv = stamp_begin();
 	if (!err)
 		err = run->target.ops->set(&run->target, first, run->pt->size);
-	initial->resp = bench_now_ns();
+	initial->resp = stamp_end();
 	initial->kind = HIST_WRITE;
 	initial->worker = run->nslots;
 	free(first);
@@ -629,11 +631,13 @@ int bench_run_point(const struct bench_opts *o, const struct bench_point *pt, st
 	struct run run = { .o = o, .pt = pt, .r = r, .seed = o->seed * 1000003 + pt->seq };
 	struct hist_op initial = { 0 };
 	unsigned caps = 0;
-	double stamp = stamp_cost_ns();
+	double stamp;
 	int err;
 
 	memset(r, 0, sizeof(*r));
 	r->pt = *pt;
+	stamp_init();
+	stamp = stamp_cost_ns(o->check);
 	r->baseline = bench_target_is_baseline(pt->backend);
 	r->unsafe = !r->baseline && !mms_backend_caps(pt->backend, &caps) && (caps & MMS_CAP_UNSAFE);
 	r->timing_note = why_not_timing(o);

@@ -8,6 +8,7 @@
 
 #include "mmshare.h"
 #include "bench_run.h"
+#include "stamp.h"
 
 #define SCHED_LEN 4096           /* operations in a schedule, a power of two; then it repeats */
 #define BATCH_NS  100000         /* a batch's length, at most: the stop flag's and the clock's period */
@@ -24,20 +25,6 @@ struct worker_state {
 	int measuring;
 	int track_where;                /* kills are planned: keep slot->where up to date */
 };
-
-/*
- * A timestamp for the history: the fence keeps the operation's memory accesses from moving across
- * the clock read, so [inv, resp] really contains the operation (x86 reads the TSC out of order).
- */
-static uint64_t stamp(void)
-{
-	uint64_t t;
-
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	t = bench_now_ns();
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return t;
-}
 
 uint64_t bench_now_ns(void)
 {
@@ -125,9 +112,14 @@ static void count_error(struct worker_slot *s, int err)
 	s->errors[BENCH_ERR_INDEX(err)]++;
 }
 
-static uint64_t op_time(const struct worker_ctx *w)
+static uint64_t op_begin(const struct worker_ctx *w)
 {
-	return w->hist ? stamp() : bench_now_ns();
+	return w->hist ? stamp_begin() : bench_now_ns();
+}
+
+static uint64_t op_end(const struct worker_ctx *w)
+{
+	return w->hist ? stamp_end() : bench_now_ns();
 }
 
 static int timed(struct worker_state *st)
@@ -144,7 +136,7 @@ static void do_get(struct worker_state *st, unsigned mark, int t)
 {
 	struct worker_ctx *w = st->w;
 	int err;
-	uint64_t t0 = t ? op_time(w) : 0, t1, id;
+	uint64_t t0 = t ? op_begin(w) : 0, t1, id;
 	struct hist_op *rec = record_begin(w, HIST_READ, 0, mark, t0);
 	size_t len = 0;
 
@@ -153,7 +145,7 @@ static void do_get(struct worker_state *st, unsigned mark, int t)
 	err = w->target->ops->get(w->target, st->rbuf, w->pt->size, &len);
 	if (st->track_where && !mark)
 		w->slot->where = WHERE_OUT;
-	t1 = t ? op_time(w) : 0;
+	t1 = t ? op_end(w) : 0;
 	if (err) {
 		count_error(w->slot, err);
 		if (rec)
@@ -180,14 +172,14 @@ static void do_set(struct worker_state *st, unsigned mark, int t)
 	struct hist_op *rec;
 
 	bench_value_fill(st->wbuf, w->pt->size, id, w->hist != NULL);
-	t0 = t ? op_time(w) : 0;
+	t0 = t ? op_begin(w) : 0;
 	rec = record_begin(w, HIST_WRITE, id, mark, t0);
 	if (st->track_where && !mark)
 		w->slot->where = WHERE_SET;
 	err = w->target->ops->set(w->target, st->wbuf, w->pt->size);
 	if (st->track_where && !mark)
 		w->slot->where = WHERE_OUT;
-	t1 = t ? op_time(w) : 0;
+	t1 = t ? op_end(w) : 0;
 	if (err) {
 		count_error(w->slot, err);
 		if (rec)

@@ -3,9 +3,11 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "common.h"
 #include "commands.h"
+#include "stamp.h"
 
 static int bench(const char **args)
 {
@@ -165,4 +167,25 @@ Test(bench, timing_and_checked_runs_are_marked, .timeout = 120)
 	json_object_put(root);
 	unlink(t);
 	unlink(c);
+}
+
+/* The history's stamps are CLOCK_MONOTONIC nanoseconds whatever their source, and never go back. */
+Test(bench, stamps_follow_the_monotonic_clock)
+{
+	struct timespec ts;
+	uint64_t mono, prev = 0, s;
+	int k;
+
+	stamp_init();
+	for (k = 0; k < 1000; k++) {
+		s = k & 1 ? stamp_end() : stamp_begin();
+		cr_assert_geq(s, prev, "%s stamp went back", stamp_source());
+		prev = s;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	mono = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	s = stamp_end();
+	cr_assert(s >= mono - 1000000 && s <= mono + 1000000,
+		  "%s stamp %llu is %lld ns from CLOCK_MONOTONIC", stamp_source(),
+		  (unsigned long long)s, (long long)(s - mono));
 }
