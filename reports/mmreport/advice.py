@@ -176,8 +176,9 @@ def tpl_advice(d):
     text = ", ".join(f"{b} {statistics.median(v):.2f} ({min(v):.2f}–{max(v):.2f})"
                      for b, v in ratios.items())
     return [f"**tpl mode** keeps this share of raw throughput, median (range): {text}. "
-            f"Serialization runs outside the lock at a fixed cost per operation: the faster the "
-            f"backend, the larger the share it loses. See tpl_cost.png.\n"]
+            f"Serialization (tpl_pack, and the image check before tpl_unpack) runs outside the "
+            f"lock, a cost per operation that the backend's own cost either hides or does not; "
+            f"a share above 1 is noise between the two timing runs. See tpl_cost.png.\n"]
 
 
 def advice_section(d, out):

@@ -133,3 +133,19 @@ def load_peers(path):
         print(f"report.py: {path}: not an mmshare-peers/1 file; no peer table", file=sys.stderr)
         return None
     return doc
+
+
+def load_hyperfine(path):
+    """hyperfine.json (bench/hyperfine.sh) as [(scenario, backend, mean s, sd s)], or None."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+        rows = []
+        for r in doc["results"]:
+            scenario, backend = r["command"].rsplit("/", 1)
+            if not (is_num(r["mean"]) and r["mean"] > 0):
+                raise ValueError("mean")
+            rows.append((scenario, backend, float(r["mean"]), float(r.get("stddev") or 0)))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return rows or None

@@ -73,7 +73,7 @@ def correctness_section(d, out):
         name = f"{b} (negative control)" if b in CONTROLS else b
         out.append(f"| {name} | {t['runs']} | {t['checked']} | {t['torn']} | {t['violations']} | "
                    f"{t['lost_updates']} | {t['errors']} | {t['kills']} | "
-                   f"{t['recovery']:.3f} ms |")
+                   + (f"{t['recovery']:.3f} ms |" if t["kills"] else "– |"))
         bad = [f"{t[k]} {k.replace('_', ' ')}" for k in ("torn", "violations", "lost_updates")
                if t[k]]
         if b in CONTROLS:
@@ -212,11 +212,31 @@ def plots_section(d, out):
         out.append(f"![{png[:-4].replace('_', ' ')}]({png})\n")
 
 
+def hyperfine_section(d, out):
+    """Whole-process timings of the fixed-work scenarios, from hyperfine.json beside the results."""
+    if not d.hyperfine:
+        return
+    out.append("## Whole processes (hyperfine)\n")
+    out.append("The fixed-work scenarios of `bench/scenarios/` (a set number of operations per "
+               "worker, process start and set-up included) timed by `hyperfine -N` over 5 runs "
+               "(`hyperfine.json`, `hyperfine.md`): mean ± standard deviation, and the time over "
+               "the fastest backend's in the same scenario.\n")
+    out.append("| scenario | backend | time | vs fastest |")
+    out.append("|---|---|--:|--:|")
+    for scenario in sorted({s for s, _, _, _ in d.hyperfine}):
+        rows = sorted((r for r in d.hyperfine if r[0] == scenario), key=lambda r: r[2])
+        for _, b, mean, sd in rows:
+            out.append(f"| {scenario} | {b} | {1e3 * mean:.1f} ± {1e3 * sd:.1f} ms | "
+                       f"{mean / rows[0][2]:.2f}× |")
+    out.append("")
+
+
 def write_report(d, path):
     out = []
     machine_section(d, out)
     scenario_section(d, out)
     peers_section(d, out)
+    hyperfine_section(d, out)
     correctness_section(d, out)
     harness_section(d, out)
     advice_section(d, out)
