@@ -16,7 +16,7 @@ endif
 CPPFLAGS += -Iinclude -Ibackends -Ilib -D_GNU_SOURCE $(EXTRA_CPPFLAGS)
 CFLAGS   += -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LIBS     := -ltpl -lpthread
+LIBS     := -ltpl -lxxhash -lpthread
 TOOL_LIBS := -ljson-c
 TEST_LIBS = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
@@ -147,7 +147,7 @@ bench-ab: all bench-deps
 	$(BUILD)/mmshare compare $(AB)/a.json $(AB)/b.json --markdown $(AB)/summary.md
 
 mmshare.pc: Makefile
-	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: mmshare\nDescription: share one value among forked processes (set/get/lock)\nVersion: 0.1.0\nLibs: -L$${libdir} -lmmshare\nLibs.private: -ltpl -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
+	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: mmshare\nDescription: share one value among forked processes (set/get/lock)\nVersion: 0.1.0\nLibs: -L$${libdir} -lmmshare\nLibs.private: -ltpl -lxxhash -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
 
 install: all mmshare.pc
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin

@@ -31,11 +31,6 @@ size_t mms_area_map_len(size_t size)
 	return round_up(sizeof(struct mms_header) + 2 * slot_stride(size), page);
 }
 
-uint64_t mms_value_hash(const void *data, size_t len)
-{
-	return XXH3_64bits_withSeed(data, len, len);
-}
-
 /* Binding the generation into the check keeps a stale slot from passing as the current one. */
 uint64_t mms_value_check(uint64_t hash, uint64_t gen)
 {
