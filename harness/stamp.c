@@ -61,14 +61,35 @@ static int tsc_invariant(void)
 	return constant && nonstop;
 }
 
+/*
+ * One (CLOCK_MONOTONIC, TSC) pair: the TSC read between two clock reads, from the try whose
+ * clock reads were closest, so a preemption in the middle cannot skew the pair.
+ */
+static void pair(uint64_t *ns, uint64_t *tsc)
+{
+	uint64_t best = UINT64_MAX, m0, m1, t;
+	int k;
+
+	for (k = 0; k < 64; k++) {
+		m0 = mono_ns();
+		t = read_tsc();
+		m1 = mono_ns();
+		if (m1 - m0 < best) {
+			best = m1 - m0;
+			*ns = m0 + (m1 - m0) / 2;
+			*tsc = t;
+		}
+	}
+}
+
 static void calibrate(void)
 {
-	uint64_t n0 = mono_ns(), t0 = read_tsc(), n1, t1;
+	uint64_t n0, t0, n1, t1;
 
+	pair(&n0, &t0);
 	do
-		n1 = mono_ns();
+		pair(&n1, &t1);
 	while (n1 - n0 < CALIBRATE_NS);
-	t1 = read_tsc();
 	if (t1 <= t0)
 		return;
 	clk.mult = (uint64_t)(((unsigned __int128)(n1 - n0) << 32) / (t1 - t0));

@@ -87,7 +87,7 @@ def log2_axis(ax, values, labels):
 def plot_throughput_vs_procs(plt, d, path):
     mode, size = d.ref_mode, d.ref_size
     fig, axes = panels(plt, len(d.writes), f"Throughput vs worker processes — {mode} mode, "
-                       f"{size_text(size)} values (mean of repeats; bars: min–max)")
+                       f"{size_text(size)} values (mean of repeats; bars: 95% interval)")
     for ax, write in zip(axes[0], d.writes):
         for b in d.measured:
             pts = [(p, d.get(mode, size, write, p, b)) for p in d.procs]
