@@ -37,7 +37,7 @@ DEPFILES  := $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=
 BUILD_PKGS := libtpl-dev libxxhash-dev libcriterion-dev libjson-c-dev pkg-config
 BENCH_PKGS := hyperfine python3-matplotlib valgrind libipc-sharelite-perl libcache-fastmmap-perl
 
-.PHONY: all deps bench-deps test fuzz install clean demo bench report bench-check bench-ab bench-baseline
+.PHONY: all deps bench-deps test fuzz install clean demo bench report bench-check bench-ab bench-baseline speed
 all: $(BUILD)/libmmshare.a $(BUILD)/libmmshare.so $(BUILD)/mmshare
 
 # ensure_pkgs LIST: install what dpkg does not have, or print the exact command and stop.
@@ -112,6 +112,10 @@ fuzz: all $(BUILD)/tests/mms_tests
 
 demo: all
 	$(BUILD)/mmshare demo
+
+# get and set through the API against memcpy, XXH3 and bare locks (README: Speed)
+speed: all
+	$(BUILD)/mmshare speed
 
 # ---- benchmarks (bench/, reports/) ----
 OUT         ?= reports/out

@@ -17,5 +17,6 @@ extern const struct mms_command mms_cmd_list;
 extern const struct mms_command mms_cmd_demo;
 extern const struct mms_command mms_cmd_bench;
 extern const struct mms_command mms_cmd_compare;
+extern const struct mms_command mms_cmd_speed;
 
 #endif

@@ -9,6 +9,7 @@ static const struct mms_command *const commands[] = {
 	&mms_cmd_demo,
 	&mms_cmd_bench,
 	&mms_cmd_compare,
+	&mms_cmd_speed,
 	NULL,
 };
 
