@@ -200,3 +200,33 @@ Test(bench, stamps_follow_the_monotonic_clock)
 		  "%s stamp %llu outside [%llu, %llu] by more than 100 us", stamp_source(),
 		  (unsigned long long)s, (unsigned long long)before, (unsigned long long)after);
 }
+
+/*
+ * The sequence-lock copies (16-byte chunks and a word tail at 40 B, rep movsb at 4 KiB) race
+ * with writers by design: every value read must still be whole and the history linearizable.
+ */
+static void racing_copies(const char *backend, const char *size)
+{
+	char json[] = "/tmp/mms-bench-XXXXXX";
+	int fd = mkstemp(json);
+	const char *args[] = { "--backend", backend, "--procs", "2", "--write-ratio", "50",
+			       "--size", size, "--duration", "0.3", "--warmup", "0", "--check",
+			       "--quiet", "--json", json, NULL };
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(bench(args), MMS_EXIT_OK, "%s at %s B", backend, size);
+	cr_assert_eq(json_sum(json, "torn"), 0);
+	cr_assert_eq(json_sum(json, "violations"), 0);
+	cr_assert_gt(json_sum(json, "history_ops"), 1000);
+	cr_log_info("%s %s B: %lld reads retried", backend, size, (long long)json_sum(json, "retries"));
+	unlink(json);
+}
+
+Test(bench, racing_copies_stay_whole, .timeout = 120)
+{
+	racing_copies("seqlock", "40");
+	racing_copies("seqlock", "4096");
+	racing_copies("memfd", "40");
+	racing_copies("memfd", "4096");
+}
