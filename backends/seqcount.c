@@ -43,9 +43,11 @@ void mms_seq_init(struct mms_area *a)
  * x86 the bytes a string instruction moves are ordered, as a whole, like ordinary loads and
  * stores: a reader's later load of the sequence happens after every load of the copy, and a
  * writer's copy becomes visible after the odd sequence store and before the even one (Intel SDM
- * vol. 3, 8.2.4: only the stores within one string operation may be reordered among themselves).
- * A copy torn by a racing writer is therefore discarded by the sequence check, as before; the
- * oracle, ASan/UBSan and bench.racing_copies_stay_whole run it (and chunk_copy below) under writers.
+ * vol. 3, 8.2.4: only the stores within one string operation may be reordered among themselves;
+ * AMD APM vol. 1, 3.9.1: writes to write-back memory commit in program order). A copy torn by a racing writer is therefore discarded by the
+ * sequence check, as before; the oracle and bench.racing_copies_stay_whole run both copies under
+ * writers. ASan cannot see inside asm, so the bounds are the C code's: len is checked against the
+ * handle's private size and the caller's capacity before any copy, and each slot holds size bytes.
  */
 static inline void bulk_copy(void *dst, const void *src, size_t len)
 {

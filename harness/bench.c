@@ -43,9 +43,10 @@ static int run_once(const struct bench_opts *o, struct bench_point *pt, struct b
 	}
 	if (r->truncated)
 		fprintf(stderr, "mmshare bench: %s procs=%u size=%zu repeat=%u: history truncated "
-			"(%llu worker(s) reached 8M records or the run its memory budget, half of "
-			"MemAvailable): only the part before was checked\n", pt->backend, pt->procs,
-			pt->size, pt->repeat, (unsigned long long)r->truncated);
+			"(%llu worker(s) stopped: the run's history budget, half of MemAvailable, or "
+			"a worker's share of the address space ran out): only the part before was "
+			"checked, and %u of %u kills were made\n", pt->backend, pt->procs, pt->size,
+			pt->repeat, (unsigned long long)r->truncated, r->kills, o->kill);
 	if (!result_failed(r))
 		return 0;
 	say_failure(r);

@@ -14,7 +14,8 @@
 #include "stamp.h"
 #include "stats.h"
 
-#define HIST_CAP_PER_WORKER (8ULL << 20)     /* records; touched pages only are used */
+#define HIST_MIN_PER_WORKER (8ULL << 20)     /* records; touched pages only are used */
+#define HIST_ADDRESS_SPACE  (32ULL << 40)    /* bytes of address space all histories may take */
 #define RECOVERY_GIVE_UP_NS 5000000000ULL
 #define INTERVAL_NS 20000000ULL                /* throughput is sampled this often */
 #define MIN_INTERVALS 5                         /* before an adaptive run may stop */
@@ -35,6 +36,8 @@ struct run {
 	uint64_t *kill_at;              /* when each kill happened */
 	unsigned *kill_victim;          /* and whom it hit */
 	struct samples rates;           /* throughput of each INTERVAL_NS, timing runs */
+	uint64_t hist_budget;           /* history records all workers may write */
+	uint64_t hist_stride;           /* records reserved (not touched) for each worker's buffer */
 };
 
 static void *map_shared(size_t len)
@@ -68,8 +71,8 @@ static int start_worker(struct run *run, unsigned position)
 	struct worker_ctx w = {
 		.o = run->o, .pt = run->pt, .target = &run->target, .shared = run->shared,
 		.slot = s, .index = index, .seed = splitmix(&run->seed),
-		.hist = run->hist ? run->hist + (size_t)index * HIST_CAP_PER_WORKER : NULL,
-		.hist_cap = HIST_CAP_PER_WORKER, .ops_budget = run->o->ops,
+		.hist = run->hist ? run->hist + (size_t)index * run->hist_stride : NULL,
+		.hist_cap = run->hist_stride, .ops_budget = run->o->ops,
 	};
 	pid_t pid;
 
@@ -155,6 +158,8 @@ static void kill_one(struct run *run)
 	run->kill_victim[run->r->kills] = victim;
 	waitpid(s->pid, NULL, 0);
 	s->killed = 1;
+	/* What it claimed and never wrote goes back to the run's budget. */
+	__atomic_fetch_add(&run->shared->hist_left, s->hist_claimed - s->hist_n, __ATOMIC_RELAXED);
 	s->stop_ns = s->start_ns ? at : 0;
 	run->r->kills++;
 	run->r->kills_in_lock += where == WHERE_LOCKED;
@@ -493,7 +498,7 @@ static void recovery_from_history(struct run *run)
 
 			if (w == run->kill_victim[k] || !s->start_ns || s->start_ns > run->kill_at[k])
 				continue;
-			t = first_resp_after(run->hist + (size_t)w * HIST_CAP_PER_WORKER, s->hist_n,
+			t = first_resp_after(run->hist + (size_t)w * run->hist_stride, s->hist_n,
 					     run->kill_at[k]);
 			best = t < best ? t : best;
 		}
@@ -510,7 +515,7 @@ static int run_oracle(struct run *run, const struct hist_op *initial)
 	unsigned k;
 
 	for (k = 0; k < run->used; k++) {
-		bufs[k] = run->hist + (size_t)k * HIST_CAP_PER_WORKER;
+		bufs[k] = run->hist + (size_t)k * run->hist_stride;
 		counts[k] = run->slots[k].hist_n;
 	}
 	return bench_oracle(run->r, initial, bufs, counts, run->used);
@@ -543,6 +548,20 @@ static uint64_t history_budget(void)
 	return kb * 1024 / 2 / HIST_BYTES_PER_OP;
 }
 
+/*
+ * Each worker's share of the address space: its part of the budget if the procs workers split
+ * it evenly, at least HIST_MIN_PER_WORKER, at most what keeps every slot's buffer (replacements
+ * included) within HIST_ADDRESS_SPACE. Pages are touched only as records are written.
+ */
+static uint64_t history_stride(uint64_t budget, unsigned procs, unsigned nslots)
+{
+	uint64_t share = budget / (procs ? procs : 1);
+	uint64_t most = HIST_ADDRESS_SPACE / sizeof(struct hist_op) / (nslots ? nslots : 1);
+
+	share = share > HIST_MIN_PER_WORKER ? share : HIST_MIN_PER_WORKER;
+	return share < most ? share : most;
+}
+
 static int setup(struct run *run, struct hist_op *initial)
 {
 	unsigned char *first = calloc(1, run->pt->size);
@@ -559,10 +578,12 @@ static int setup(struct run *run, struct hist_op *initial)
 	}
 	run->shared = map_shared(sizeof(*run->shared));
 	run->slots = map_shared(sizeof(*run->slots) * run->nslots);
+	run->hist_budget = history_budget();
+	run->hist_stride = history_stride(run->hist_budget, run->pt->procs, run->nslots);
 	if (run->o->check)
-		run->hist = map_shared(sizeof(struct hist_op) * HIST_CAP_PER_WORKER * run->nslots);
+		run->hist = map_shared(sizeof(struct hist_op) * run->hist_stride * run->nslots);
 	if (run->shared)
-		run->shared->hist_left = history_budget();
+		run->shared->hist_left = run->hist_budget;
 	err = !run->shared || !run->slots || (run->o->check && !run->hist) ? MMS_ESYS : 0;
 	if (!err)
 		err = bench_target_open(&run->target, run->pt->backend, run->pt->mode, run->pt->size);
@@ -590,7 +611,7 @@ static void teardown(struct run *run)
 	if (run->slots)
 		munmap(run->slots, sizeof(*run->slots) * run->nslots);
 	if (run->hist)
-		munmap(run->hist, sizeof(struct hist_op) * HIST_CAP_PER_WORKER * run->nslots);
+		munmap(run->hist, sizeof(struct hist_op) * run->hist_stride * run->nslots);
 	samples_free(&run->rates);
 }
 

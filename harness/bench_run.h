@@ -36,6 +36,7 @@ struct worker_slot {
 	uint64_t start_ns, stop_ns;     /* first and last counted operation */
 	uint64_t lock_contended, retries, repairs;
 	uint64_t hist_n;                /* history records written */
+	uint64_t hist_claimed;          /* history records claimed from the run's budget */
 	uint64_t timed;                 /* operations timed for the latency samples */
 	struct latency_hist get_lat;
 	struct latency_hist set_lat;

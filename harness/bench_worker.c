@@ -250,7 +250,7 @@ static uint8_t next_op(struct worker_state *st)
 	return op;
 }
 
-#define HIST_CLAIM 65536         /* history records a worker claims from the run's budget at once */
+#define HIST_CLAIM 4096          /* history records a worker claims from the run's budget at once */
 
 /* More room in the history, from this worker's buffer and the run's memory budget; -1: none. */
 static int claim_history(struct worker_state *st)
@@ -266,6 +266,7 @@ static int claim_history(struct worker_state *st)
 	} while (!__atomic_compare_exchange_n(&w->shared->hist_left, &left, left - want, 1,
 					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	st->hist_claimed += want;
+	__atomic_store_n(&w->slot->hist_claimed, st->hist_claimed, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -370,6 +371,9 @@ static __attribute__((noinline)) void run_loop(struct worker_state *st)
 			break;
 		t0 = bench_now_ns();
 		n = batch_length(last_n ? t0 - last_t0 : 0, last_n, st->max_batch);
+		/* Vary full batches a little, so the timed first operation visits the whole schedule. */
+		if (n > 64)
+			n -= (unsigned)(rng_next(&st->rng) & 63);
 		if (st->measuring && w->ops_budget && n > w->ops_budget - counted)
 			n = (unsigned)(w->ops_budget - counted);
 		last_t0 = t0;

@@ -43,22 +43,42 @@ static inline uint64_t read_tsc(void)
 static const int have_tsc_instruction = 0;
 #endif
 
-/* Whether the CPU flags promise a TSC that ticks at one rate in every state. */
-static int tsc_invariant(void)
+/* Whether the kernel would use the TSC as a clock: it checked that the CPUs agree. */
+static int kernel_trusts_tsc(void)
+{
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/available_clocksource", "r");
+	char line[256] = "";
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = 0;
+		fclose(f);
+	}
+	return strstr(line, "tsc") != NULL;
+}
+
+/*
+ * Whether the TSC can stamp a history that workers on different CPUs write: it must tick at one
+ * rate in every state (constant_tsc, nonstop_tsc), and the CPUs' counters must agree, which
+ * constant_tsc alone does not promise: the hypervisor says so (tsc_reliable), or the kernel
+ * offers the TSC as a clocksource, which it does only after its own synchronization check.
+ */
+static int tsc_trusted(void)
 {
 	FILE *f = fopen("/proc/cpuinfo", "r");
 	char line[4096];
-	int constant = 0, nonstop = 0;
+	int constant = 0, nonstop = 0, reliable = 0;
 
 	while (f && fgets(line, sizeof(line), f))
 		if (!strncmp(line, "flags", 5)) {
 			constant = strstr(line, " constant_tsc") != NULL;
 			nonstop = strstr(line, " nonstop_tsc") != NULL;
+			reliable = strstr(line, " tsc_reliable") != NULL;
 			break;
 		}
 	if (f)
 		fclose(f);
-	return constant && nonstop;
+	return constant && nonstop && (reliable || kernel_trusts_tsc());
 }
 
 /*
@@ -105,7 +125,7 @@ void stamp_init(void)
 	if (clk.inited)
 		return;
 	clk.inited = 1;
-	if (have_tsc_instruction && tsc_invariant() && !(force && !strcmp(force, "clock")))
+	if (have_tsc_instruction && tsc_trusted() && !(force && !strcmp(force, "clock")))
 		calibrate();
 }
 

@@ -6,8 +6,9 @@
 
 /*
  * Choose the source once, in the parent before any worker forks: the TSC when /proc/cpuinfo
- * says constant_tsc and nonstop_tsc (calibrated against CLOCK_MONOTONIC over ~25 ms), else
- * clock_gettime. MMS_BENCH_CLOCK=clock forces clock_gettime. Idempotent.
+ * says constant_tsc and nonstop_tsc and the CPUs' counters are known to agree (tsc_reliable,
+ * or the kernel lists tsc as a clocksource), calibrated against CLOCK_MONOTONIC over ~25 ms;
+ * else clock_gettime. MMS_BENCH_CLOCK=clock forces clock_gettime. Idempotent.
  */
 void stamp_init(void);
 
