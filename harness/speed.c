@@ -236,6 +236,11 @@ static int speed_run(int argc, char **argv)
 		printf("\n");
 		fflush(stdout);
 	}
+	for (s = 0; s < 4; s++)
+		if (ns[s][L_MEMCPY] > ns[s][L_BARE_MUTEX] || ns[s][L_BARE_SEQLOCK] > ns[s][L_BARE_MUTEX])
+			printf("warning: at %zu B a floor is slower than the bare mutex around memcpy "
+			       "(%.1f, %.1f > %.1f ns): this run's ratios against it mean little\n",
+			       sizes[s], ns[s][L_MEMCPY], ns[s][L_BARE_SEQLOCK], ns[s][L_BARE_MUTEX]);
 	printf("ratios, in this run:\n");
 	print_target("mutex get 64 B / bare mutex + memcpy", ns[0][L_MUTEX_GET] / ns[0][L_BARE_MUTEX],
 		     1.5, 1);
