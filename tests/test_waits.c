@@ -97,6 +97,18 @@ ParameterizedTest(int *i, waits, own_tid_in_lock_word, .timeout = WAITS_TIMEOUT_
 	mms_free(m);
 }
 
+/* Write holder's id into the lock word, then lock: want where the word is the lock. */
+static void lock_named(struct mms *m, pid_t holder, int is_lock, int want)
+{
+	int err;
+
+	*lock_word(m) = holder;
+	err = mms_lock(m);
+	expect_err(is_lock, err, want, "lock");
+	if (err == 0)
+		cr_assert_eq(mms_unlock(m), 0);
+}
+
 /*
  * A lock word naming another live process that never took the lock (a child blocked on a pipe):
  * with a timeout shorter than the first look at the holder, lock and set give up with
@@ -115,11 +127,7 @@ ParameterizedTest(int *i, waits, live_pid_in_lock_word, .timeout = WAITS_TIMEOUT
 	m = area_with(backend_at(i), "before");
 	pid = spawn_waiter(m, WAITER_IDLE, &release);
 	cr_assert_eq(mms_set_timeout(m, WAIT_MS), 0);
-	*lock_word(m) = pid;
-	err = mms_lock(m);
-	expect_err(is_lock, err, MMS_ETIMEDOUT, "lock");
-	if (err == 0)
-		cr_assert_eq(mms_unlock(m), 0);
+	lock_named(m, pid, is_lock, MMS_ETIMEDOUT);
 	err = mms_set(m, "after", 5);
 	expect_err(is_lock, err, MMS_ETIMEDOUT, "set");
 	/* The child never held the lock; undo the scribble to read the value back. */
@@ -139,17 +147,13 @@ ParameterizedTest(int *i, waits, former_holder_in_lock_word, .timeout = WAITS_TI
 {
 	int is_lock = lock_word_is_lock(backend_at(i));
 	struct mms *m;
-	int release, err;
+	int release;
 	pid_t pid;
 
 	hang_guard(WAITS_TIMEOUT_S);
 	m = area_with(backend_at(i), "before");
 	pid = spawn_waiter(m, WAITER_HELD_ONCE, &release);
-	*lock_word(m) = pid;
-	err = mms_lock(m);
-	expect_err(is_lock, err, MMS_ECORRUPT, "lock");
-	if (err == 0)
-		cr_assert_eq(mms_unlock(m), 0);
+	lock_named(m, pid, is_lock, MMS_ECORRUPT);
 	expect_err(is_lock, mms_set(m, "after", 5), MMS_ECORRUPT, "set");
 	release_waiter(pid, release);
 	mms_free(m);
