@@ -210,31 +210,6 @@ static void do_rmw(struct worker_state *st, int t)
 	w->slot->rmws += st->measuring;
 }
 
-/*
- * The plain path, for operations that are neither timed nor recorded: nothing but the call and
- * its counters, so the harness stays a small part of even a 30 ns operation.
- */
-static inline void quick_op(struct worker_state *st, uint8_t op)
-{
-	struct worker_ctx *w = st->w;
-	struct bench_target *t = w->target;
-	size_t len;
-	uint64_t id;
-	int err;
-
-	if (op == BENCH_OP_GET) {
-		err = t->ops->get(t, st->rbuf, w->pt->size, &len);
-		w->slot->gets += st->measuring;
-	} else {
-		id = ((uint64_t)(w->index + 1) << 40) | ++st->seq;
-		memcpy(st->wbuf, &id, w->pt->size < 8 ? w->pt->size : 8);
-		err = t->ops->set(t, st->wbuf, w->pt->size);
-		w->slot->sets += st->measuring;
-	}
-	if (__builtin_expect(err != 0, 0))
-		count_error(w->slot, err);
-}
-
 static void begin_measure(struct worker_state *st)
 {
 	st->measuring = 1;
@@ -277,7 +252,6 @@ static int claim_history(struct worker_state *st)
 static void run_checked(struct worker_state *st)
 {
 	struct worker_ctx *w = st->w;
-	int lean = !w->hist && !st->track_where;
 	uint64_t counted = 0;
 	uint8_t op;
 	int phase, t;
@@ -296,14 +270,10 @@ static void run_checked(struct worker_state *st)
 		}
 		op = next_op(st);
 		t = timed(st);
-		if (lean && !t && op != BENCH_OP_RMW) {
-			quick_op(st, op);
-		} else {
-			switch (op) {
-			case BENCH_OP_GET: do_get(st, 0, t); break;
-			case BENCH_OP_SET: do_set(st, 0, t); break;
-			default: do_rmw(st, t); break;
-			}
+		switch (op) {
+		case BENCH_OP_GET: do_get(st, 0, t); break;
+		case BENCH_OP_SET: do_set(st, 0, t); break;
+		default: do_rmw(st, t); break;
 		}
 		if (st->measuring)
 			w->slot->ops = ++counted;
