@@ -1,4 +1,4 @@
-/* area.c -- create, attach and check the shared area; the lock-based value protocol. */
+/* area.c -- open, attach and check the memory backends' shared area; the lock-based value protocol. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -49,7 +49,7 @@ static void header_fill(struct mms_area *a, const char *backend)
 	h->magic = MMS_MAGIC;
 	h->version = MMS_VERSION;
 	h->header_size = sizeof(*h);
-	h->size = a->size;
+	h->size = a->store.size;
 	h->map_len = a->map_len;
 	strncpy(h->backend, backend, sizeof(h->backend) - 1);
 	h->check = header_check(h);
@@ -83,17 +83,16 @@ static int map_area(struct mms_area *a)
 	return 0;
 }
 
-/* Map a fresh area of the given size for backend be and let it set up its lock. */
-int mms_area_create(struct mms_area *a, const struct mms_backend *be, size_t size)
+/* Map a fresh area for a->store.size bytes, in the storage the backend asks for. */
+int mms_area_open(struct mms_area *a, enum mms_storage storage)
 {
 	int err;
 
-	a->be = be;
-	a->size = size;
-	a->map_len = mms_area_map_len(size);
-	a->slot_stride = slot_stride(size);
+	a->map_len = mms_area_map_len(a->store.size);
+	a->slot_stride = slot_stride(a->store.size);
 	a->fd = -1;
-	if (be->storage == MMS_STORE_MEMFD) {
+	a->lock_fd = -1;
+	if (storage == MMS_STORE_MEMFD) {
 		a->fd = memfd_open(a->map_len);
 		if (a->fd < 0)
 			return MMS_ESYS;
@@ -101,13 +100,8 @@ int mms_area_create(struct mms_area *a, const struct mms_backend *be, size_t siz
 	err = map_area(a);
 	if (err)
 		goto close_fd;
-	header_fill(a, be->name);
-	err = be->init(a);
-	if (err)
-		goto unmap;
+	header_fill(a, a->store.be->name);
 	return 0;
-unmap:
-	munmap(a->hdr, a->map_len);
 close_fd:
 	if (a->fd >= 0)
 		close(a->fd);
@@ -144,30 +138,49 @@ static int fd_acceptable(int fd, size_t *len)
 /*
  * The header, read with pread before anything else touches fd: closing any descriptor of a file
  * drops the caller's classic POSIX locks on it, so nothing is duplicated, opened or closed
- * until the header says this is an area a process may attach (never an fcntl area).
+ * until the header says this is an area whose backend exports it (never an fcntl area).
  */
-static int header_peek(int fd, size_t len, struct mms_header *h, const struct mms_backend **be)
+static int header_peek(int fd, struct mms_header *h, size_t *len)
 {
-	if (pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h) || !header_valid(h, len))
-		return MMS_EINVAL;
-	*be = mms_backend_find(h->backend);
-	if (!*be || !((*be)->caps & MMS_CAP_EXPORT_FD))
+	int err = fd_acceptable(fd, len);
+
+	if (err)
+		return err;
+	if (pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h) || !header_valid(h, *len))
 		return MMS_EINVAL;
 	return 0;
 }
 
-/* Map an area another process created in a sealed memfd, after checking that it is one. */
+int mms_area_peek_backend(int fd, char name[MMS_BACKEND_NAME_MAX + 1])
+{
+	struct mms_header h;
+	size_t len;
+	int err = header_peek(fd, &h, &len);
+
+	if (err)
+		return err;
+	memcpy(name, h.backend, MMS_BACKEND_NAME_MAX);
+	name[MMS_BACKEND_NAME_MAX] = '\0';
+	return 0;
+}
+
+/*
+ * Map an area another process created in a sealed memfd for the backend a->store.be, after
+ * checking that it is one, and one of that backend's. The caller has checked the backend
+ * exports its areas (MMS_CAP_EXPORT_FD): an fcntl area's descriptor must never be dup'ed.
+ */
 int mms_area_attach(struct mms_area *a, int fd)
 {
 	struct mms_header peek, copy;
-	const struct mms_backend *be;
 	size_t len;
-	int err = fd_acceptable(fd, &len);
+	int err = header_peek(fd, &peek, &len);
 
-	if (!err)
-		err = header_peek(fd, len, &peek, &be);
+	a->fd = -1;
+	a->lock_fd = -1;
 	if (err)
 		return err;
+	if (strcmp(peek.backend, a->store.be->name))
+		return MMS_EINVAL;
 	a->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (a->fd < 0)
 		return MMS_ESYS;
@@ -179,27 +192,43 @@ int mms_area_attach(struct mms_area *a, int fd)
 	err = MMS_EINVAL;
 	if (memcmp(&copy, &peek, offsetof(struct mms_header, check) + sizeof(copy.check)))
 		goto unmap;             /* changed since the peek: trust neither */
-	a->be = be;
-	a->size = copy.size;
+	a->store.size = copy.size;
 	a->slot_stride = slot_stride(copy.size);
 	a->mutex_kind = mms_rmutex_kind_expected();
-	err = be->attach(a);
-	if (err)
-		goto unmap;
 	return 0;
 unmap:
 	munmap(a->hdr, a->map_len);
 close_fd:
 	close(a->fd);
+	a->fd = -1;
 	return err;
 }
 
-void mms_area_destroy(struct mms_area *a)
+void mms_area_close(struct mms_area *a)
 {
 	mms_ofd_close(a);
 	munmap(a->hdr, a->map_len);
 	if (a->fd >= 0)
 		close(a->fd);
+}
+
+void *mms_area_lock_line(struct mms_area *a)
+{
+	return &a->hdr->mutex;
+}
+
+int mms_area_fd(const struct mms_store *s)
+{
+	return ((const struct mms_area *)s)->fd;
+}
+
+int mms_area_mapping(const struct mms_store *s, void **base, size_t *len)
+{
+	const struct mms_area *a = (const struct mms_area *)s;
+
+	*base = a->hdr;
+	*len = a->map_len;
+	return 0;
 }
 
 /*
@@ -220,7 +249,7 @@ static int read_current(struct mms_area *a, void *buf, size_t cap, size_t *len,
 	s = mms_slot_at(a, g);
 	sgen = __atomic_load_n(&s->gen, __ATOMIC_RELAXED);
 	slen = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
-	if (sgen != g || slen > a->size)
+	if (sgen != g || slen > a->store.size)
 		return MMS_ECORRUPT;
 	*len = slen;
 	if (slen > cap)
@@ -232,19 +261,19 @@ static int read_current(struct mms_area *a, void *buf, size_t cap, size_t *len,
 	return 0;
 }
 
-int mms_area_get_locked(struct mms_area *a, void *buf, size_t cap, size_t *len, int held)
+int mms_area_get_locked(struct mms_store *s, void *buf, size_t cap, size_t *len, int held)
 {
 	uint64_t gen = 0, check = 0;
 	int err;
 
 	if (!held) {
-		err = a->be->lock(a, MMS_LOCK_SHARED);
+		err = s->be->lock(s, MMS_LOCK_SHARED);
 		if (err)
 			return err;
 	}
-	err = read_current(a, buf, cap, len, &gen, &check);
+	err = read_current(mms_area_of(s), buf, cap, len, &gen, &check);
 	if (!held)
-		a->be->unlock(a, MMS_LOCK_SHARED);
+		s->be->unlock(s, MMS_LOCK_SHARED);
 	if (err)
 		return err;
 	if (mms_value_check(mms_value_hash(buf, *len), gen) != check)
@@ -272,24 +301,24 @@ static void write_next(struct mms_area *a, const void *data, size_t len, uint64_
 	__atomic_store_n(&a->hdr->gen, g + 1, __ATOMIC_RELEASE);
 }
 
-int mms_area_write_locked(struct mms_area *a, mms_write_fn *write, const void *data, size_t len,
+int mms_area_write_locked(struct mms_store *s, mms_write_fn *write, const void *data, size_t len,
 			  int held)
 {
 	uint64_t hash = mms_value_hash(data, len);
 	int err;
 
 	if (!held) {
-		err = a->be->lock(a, MMS_LOCK_EXCL);
+		err = s->be->lock(s, MMS_LOCK_EXCL);
 		if (err)
 			return err;
 	}
-	write(a, data, len, hash);
+	write(mms_area_of(s), data, len, hash);
 	if (!held)
-		a->be->unlock(a, MMS_LOCK_EXCL);
+		s->be->unlock(s, MMS_LOCK_EXCL);
 	return 0;
 }
 
-int mms_area_set_locked(struct mms_area *a, const void *data, size_t len, int held)
+int mms_area_set_locked(struct mms_store *s, const void *data, size_t len, int held)
 {
-	return mms_area_write_locked(a, write_next, data, len, held);
+	return mms_area_write_locked(s, write_next, data, len, held);
 }

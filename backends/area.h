@@ -1,4 +1,4 @@
-/* area.h -- the shared-area layout every backend uses: header, lock line, two value slots. */
+/* area.h -- the shared-area layout of the memory backends: header, lock line, two value slots. */
 #ifndef MMS_AREA_H
 #define MMS_AREA_H
 
@@ -6,9 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mmshare-backend.h"
+
 #define MMS_MAGIC      0x0045524148534d4dULL  /* "MMSHARE\0" read as little-endian bytes */
 #define MMS_VERSION    2u
-#define MMS_MAX_SIZE   (1ULL << 30)
 #define MMS_CACHELINE  64
 #define MMS_GEN_EMPTY  0x100u           /* generation of a fresh area; below it is corrupt */
 
@@ -47,51 +48,24 @@ struct mms_slot {
 	uint64_t data[];            /* the value, padded to 8 bytes */
 };
 
-/* What a process knows of its mapping, private to it: never re-read from shared memory. */
-struct mms_area {
-	struct mms_header *hdr;     /* start of the mapping */
-	size_t size;                /* largest value */
-	size_t map_len;             /* bytes mapped */
-	size_t slot_stride;         /* bytes from one slot to the next */
-	int    fd;                  /* backing memfd, or -1 for anonymous memory */
-	int    lock_fd;             /* memfd: this process's own open file description, for OFD locks */
-	int64_t timeout_ns;         /* how long a lock may wait (mms_set_timeout); < 0: for ever */
-	int    mutex_kind;          /* the mutex's kind word as initialised, to spot scribbles */
-	const struct mms_backend *be;
-	struct mms_counters *stats; /* the handle's counters */
-	struct mms_area *ofd_prev;  /* ofd_lock.c: the areas whose descriptions a fork must renew */
-	struct mms_area *ofd_next;
-};
-
-struct mms_counters {
-	uint64_t lock_contended;
-	uint64_t read_retries;
-	uint64_t owner_repairs;
-};
-
 static inline struct mms_slot *mms_slot_at(const struct mms_area *a, uint64_t gen)
 {
 	return (struct mms_slot *)((char *)a->hdr + sizeof(struct mms_header) +
 				   (gen & 1) * a->slot_stride);
 }
 
-size_t   mms_area_map_len(size_t size);
-int      mms_area_create(struct mms_area *a, const struct mms_backend *be, size_t size);
-int      mms_area_attach(struct mms_area *a, int fd);
-void     mms_area_destroy(struct mms_area *a);
-uint64_t mms_value_hash(const void *data, size_t len);
-uint64_t mms_value_check(uint64_t hash, uint64_t gen);
-
-/* Lock-based value protocol (mutex, fcntl, memfd): copy under the backend's lock, check outside. */
-int mms_area_get_locked(struct mms_area *a, void *buf, size_t cap, size_t *len, int held);
-int mms_area_set_locked(struct mms_area *a, const void *data, size_t len, int held);
+/* Bytes mapped for values of up to size bytes: header and two slots, whole pages. */
+size_t mms_area_map_len(size_t size);
 
 /*
  * Hash data outside the lock, then run write under the backend's exclusive lock (unless the
  * caller already holds it): the set of every protocol, whichever way it writes the slots.
  */
 typedef void mms_write_fn(struct mms_area *a, const void *data, size_t len, uint64_t hash);
-int mms_area_write_locked(struct mms_area *a, mms_write_fn *write, const void *data, size_t len,
+int mms_area_write_locked(struct mms_store *s, mms_write_fn *write, const void *data, size_t len,
 			  int held);
+
+/* The backend name an exported area's header gives, after checking fd is such an area. */
+int mms_area_peek_backend(int fd, char name[MMS_BACKEND_NAME_MAX + 1]);
 
 #endif

@@ -13,31 +13,38 @@
 #include "mmshare.h"
 #include "backend.h"
 
-static int fcntl_init(struct mms_area *a)
+static int fcntl_open(struct mms_store *s)
 {
-	(void)a;
-	return 0;
+	return mms_area_open(mms_area_of(s), MMS_STORE_MEMFD);
 }
 
-static int fcntl_lock(struct mms_area *a, enum mms_lock_mode mode)
+static void fcntl_close(struct mms_store *s)
 {
-	return mms_record_lock(a, a->fd, mode, 0);
+	mms_area_close(mms_area_of(s));
 }
 
-static int fcntl_unlock(struct mms_area *a, enum mms_lock_mode mode)
+static int fcntl_lock(struct mms_store *s, enum mms_lock_mode mode)
+{
+	return mms_record_lock(s, mms_area_of(s)->fd, mode, 0);
+}
+
+static int fcntl_unlock(struct mms_store *s, enum mms_lock_mode mode)
 {
 	(void)mode;
-	return mms_record_unlock(a->fd, 0);
+	return mms_record_unlock(mms_area_of(s)->fd, 0);
 }
 
 const struct mms_backend mms_backend_fcntl = {
+	.abi     = MMS_BACKEND_ABI,
+	.state_size = sizeof(struct mms_area),
 	.name    = "fcntl",
 	.summary = "POSIX record locks on a private memfd; readers share, the kernel frees a dead holder's lock",
-	.caps    = MMS_CAP_SHARED_READ | MMS_CAP_HOSTILE_SAFE,
-	.storage = MMS_STORE_MEMFD,
-	.init    = fcntl_init,
+	.caps    = MMS_CAP_SHARED_READ | MMS_CAP_HOSTILE_SAFE | MMS_CAP_MAPPING,
+	.open    = fcntl_open,
+	.close   = fcntl_close,
 	.lock    = fcntl_lock,
 	.unlock  = fcntl_unlock,
 	.get     = mms_area_get_locked,
 	.set     = mms_area_set_locked,
+	.mapping = mms_area_mapping,
 };

@@ -15,27 +15,52 @@
 #include "mmshare.h"
 #include "backend.h"
 
-static int memfd_init(struct mms_area *a)
+static int memfd_open(struct mms_store *s)
 {
+	struct mms_area *a = mms_area_of(s);
+	int err = mms_area_open(a, MMS_STORE_MEMFD);
+
+	if (err)
+		return err;
 	mms_seq_init(a);
-	return mms_ofd_open(a);
+	err = mms_ofd_open(a);
+	if (err)
+		mms_area_close(a);
+	return err;
 }
 
-static int memfd_get(struct mms_area *a, void *buf, size_t cap, size_t *len, int held)
+static int memfd_attach(struct mms_store *s, int fd)
 {
-	(void)held;
-	return mms_seq_get(a, buf, cap, len);
+	struct mms_area *a = mms_area_of(s);
+	int err = mms_area_attach(a, fd);
+
+	if (err)
+		return err;
+	err = mms_ofd_open(a);
+	if (err)
+		mms_area_close(a);
+	return err;
+}
+
+static void memfd_close(struct mms_store *s)
+{
+	mms_area_close(mms_area_of(s));
 }
 
 const struct mms_backend mms_backend_memfd = {
+	.abi     = MMS_BACKEND_ABI,
+	.state_size = sizeof(struct mms_area),
 	.name    = "memfd",
 	.summary = "sealed memfd for any process given its fd: lock-free reads, OFD-locked writes; safe with hostile peers",
-	.caps    = MMS_CAP_SHARED_READ | MMS_CAP_READ_NOWAIT | MMS_CAP_EXPORT_FD | MMS_CAP_HOSTILE_SAFE,
-	.storage = MMS_STORE_MEMFD,
-	.init    = memfd_init,
-	.attach  = mms_ofd_open,
+	.caps    = MMS_CAP_SHARED_READ | MMS_CAP_READ_NOWAIT | MMS_CAP_EXPORT_FD | MMS_CAP_HOSTILE_SAFE |
+		   MMS_CAP_MAPPING,
+	.open    = memfd_open,
+	.attach  = memfd_attach,
+	.close   = memfd_close,
 	.lock    = mms_ofd_lock,
 	.unlock  = mms_ofd_unlock,
-	.get     = memfd_get,
+	.get     = mms_seq_get,
 	.set     = mms_seq_set,
+	.fd      = mms_area_fd,
+	.mapping = mms_area_mapping,
 };

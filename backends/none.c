@@ -11,21 +11,26 @@
 #include "mmshare.h"
 #include "backend.h"
 
-static int none_init(struct mms_area *a)
+static int none_open(struct mms_store *s)
 {
-	(void)a;
-	return 0;
+	return mms_area_open(mms_area_of(s), MMS_STORE_ANON);
 }
 
-static int none_lock(struct mms_area *a, enum mms_lock_mode mode)
+static void none_close(struct mms_store *s)
 {
-	(void)a;
+	mms_area_close(mms_area_of(s));
+}
+
+static int none_lock(struct mms_store *s, enum mms_lock_mode mode)
+{
+	(void)s;
 	(void)mode;
 	return 0;
 }
 
-static int none_get(struct mms_area *a, void *buf, size_t cap, size_t *len, int held)
+static int none_get(struct mms_store *st, void *buf, size_t cap, size_t *len, int held)
 {
+	struct mms_area *a = mms_area_of(st);
 	struct mms_slot *s = mms_slot_at(a, 0);
 	volatile uint64_t *gen = &a->hdr->gen;
 	size_t n = ((volatile struct mms_slot *)s)->len;
@@ -33,7 +38,7 @@ static int none_get(struct mms_area *a, void *buf, size_t cap, size_t *len, int 
 	(void)held;
 	if (*gen == MMS_GEN_EMPTY)
 		return MMS_EEMPTY;
-	*len = n <= a->size ? n : a->size;
+	*len = n <= st->size ? n : st->size;
 	if (*len > cap)
 		return MMS_ESHORT;
 	if (*len)
@@ -41,8 +46,9 @@ static int none_get(struct mms_area *a, void *buf, size_t cap, size_t *len, int 
 	return 0;
 }
 
-static int none_set(struct mms_area *a, const void *data, size_t len, int held)
+static int none_set(struct mms_store *st, const void *data, size_t len, int held)
 {
+	struct mms_area *a = mms_area_of(st);
 	struct mms_slot *s = mms_slot_at(a, 0);
 	volatile uint64_t *gen = &a->hdr->gen;
 
@@ -55,13 +61,16 @@ static int none_set(struct mms_area *a, const void *data, size_t len, int held)
 }
 
 const struct mms_backend mms_backend_none = {
+	.abi     = MMS_BACKEND_ABI,
+	.state_size = sizeof(struct mms_area),
 	.name    = "none",
 	.summary = "UNSAFE negative control: no lock, no check; values tear",
-	.caps    = MMS_CAP_UNSAFE,
-	.storage = MMS_STORE_ANON,
-	.init    = none_init,
+	.caps    = MMS_CAP_UNSAFE | MMS_CAP_MAPPING,
+	.open    = none_open,
+	.close   = none_close,
 	.lock    = none_lock,
 	.unlock  = none_lock,
 	.get     = none_get,
 	.set     = none_set,
+	.mapping = mms_area_mapping,
 };

@@ -129,17 +129,19 @@ void mms_ofd_close(struct mms_area *a)
 	pthread_mutex_unlock(&areas_lock);
 }
 
-int mms_ofd_lock(struct mms_area *a, enum mms_lock_mode mode)
+int mms_ofd_lock(struct mms_store *s, enum mms_lock_mode mode)
 {
+	struct mms_area *a = mms_area_of(s);
+
 	if (a->lock_fd < 0) {
 		errno = EBADF;
 		return MMS_ESYS;
 	}
-	return mms_record_lock(a, a->lock_fd, mode, 1);
+	return mms_record_lock(s, a->lock_fd, mode, 1);
 }
 
-int mms_ofd_unlock(struct mms_area *a, enum mms_lock_mode mode)
+int mms_ofd_unlock(struct mms_store *s, enum mms_lock_mode mode)
 {
 	(void)mode;
-	return mms_record_unlock(a->lock_fd, 1);
+	return mms_record_unlock(mms_area_of(s)->lock_fd, 1);
 }

@@ -49,7 +49,7 @@ static int poll_lock(int fd, short type, int cmd, int64_t timeout_ns)
 	}
 }
 
-int mms_record_lock(struct mms_area *a, int fd, enum mms_lock_mode mode, int ofd)
+int mms_record_lock(struct mms_store *s, int fd, enum mms_lock_mode mode, int ofd)
 {
 	short type = mode == MMS_LOCK_SHARED ? F_RDLCK : F_WRLCK;
 	int setlk = ofd ? F_OFD_SETLK : F_SETLK, setlkw = ofd ? F_OFD_SETLKW : F_SETLKW;
@@ -58,9 +58,9 @@ int mms_record_lock(struct mms_area *a, int fd, enum mms_lock_mode mode, int ofd
 		return 0;
 	if (errno != EAGAIN && errno != EACCES)
 		return MMS_ESYS;
-	a->stats->lock_contended++;
-	if (a->timeout_ns >= 0)
-		return poll_lock(fd, type, setlk, a->timeout_ns);
+	s->stats->lock_contended++;
+	if (s->timeout_ns >= 0)
+		return poll_lock(fd, type, setlk, s->timeout_ns);
 	while (try_lock(fd, type, setlkw) < 0)
 		if (errno != EINTR)
 			return MMS_ESYS;

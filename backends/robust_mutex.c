@@ -185,7 +185,7 @@ static __attribute__((noinline)) int wait_for_holder(struct mms_area *a)
 	struct timespec until;
 	int r;
 
-	mms_deadline_start(&dl, a->timeout_ns);
+	mms_deadline_start(&dl, a->store.timeout_ns);
 	for (;;) {
 		r = holder_check(a, &seen);
 		if (r)
@@ -199,8 +199,9 @@ static __attribute__((noinline)) int wait_for_holder(struct mms_area *a)
 	}
 }
 
-int mms_rmutex_lock(struct mms_area *a, enum mms_lock_mode mode)
+int mms_rmutex_lock(struct mms_store *s, enum mms_lock_mode mode)
 {
+	struct mms_area *a = mms_area_of(s);
 	pthread_mutex_t *m = &a->hdr->mutex;
 	uint64_t ns = mms_pid_namespace();
 	int r;
@@ -210,12 +211,12 @@ int mms_rmutex_lock(struct mms_area *a, enum mms_lock_mode mode)
 		return MMS_ECORRUPT;
 	r = pthread_mutex_trylock(m);
 	if (r == EBUSY) {
-		a->stats->lock_contended++;
+		s->stats->lock_contended++;
 		r = wait_for_holder(a);
 	}
 	if (r == EOWNERDEAD) {
 		/* Writers never publish a half-written slot, so there is no state to repair. */
-		a->stats->owner_repairs++;
+		s->stats->owner_repairs++;
 		r = pthread_mutex_consistent(m);
 	}
 	if (r == 0) {
@@ -236,8 +237,9 @@ int mms_rmutex_lock(struct mms_area *a, enum mms_lock_mode mode)
  * the mutex left held: every locker then stops at the same kind check). The record is cleared
  * first, so a later word naming us has none and is not mistaken for our lock.
  */
-int mms_rmutex_unlock(struct mms_area *a, enum mms_lock_mode mode)
+int mms_rmutex_unlock(struct mms_store *s, enum mms_lock_mode mode)
 {
+	struct mms_area *a = mms_area_of(s);
 	pthread_mutex_t *m = &a->hdr->mutex;
 
 	(void)mode;

@@ -148,14 +148,14 @@ static int read_once(struct mms_area *a, void *buf, size_t cap, size_t *len, int
 	sgen = __atomic_load_n(&slot->gen, __ATOMIC_RELAXED);
 	slen = __atomic_load_n(&slot->len, __ATOMIC_RELAXED);
 	check = __atomic_load_n(&slot->check, __ATOMIC_RELAXED);
-	if (sgen == g && slen <= a->size && slen <= cap)
+	if (sgen == g && slen <= a->store.size && slen <= cap)
 		load_relaxed(buf, slot->data, slen);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	s2 = __atomic_load_n(&a->hdr->gen, __ATOMIC_RELAXED);
 	if (s2 - (s1 & ~1ULL) > 2)     /* s2 > 2g+2, without overflow on a scribbled s */
 		return 1;
 	*len = slen;
-	if (sgen != g || slen > a->size)
+	if (sgen != g || slen > a->store.size)
 		*err = MMS_ECORRUPT;
 	else if (slen > cap)
 		*err = MMS_ESHORT;
@@ -171,17 +171,19 @@ static int read_once(struct mms_area *a, void *buf, size_t cap, size_t *len, int
  * copy; the handle's timeout bounds them, counted from the first retry, so the common path
  * never reads the clock.
  */
-int mms_seq_get(struct mms_area *a, void *buf, size_t cap, size_t *len)
+int mms_seq_get(struct mms_store *s, void *buf, size_t cap, size_t *len, int held)
 {
+	struct mms_area *a = mms_area_of(s);
 	struct mms_deadline dl;
 	int err, timing = 0;
 
+	(void)held;
 	while (read_once(a, buf, cap, len, &err)) {
-		a->stats->read_retries++;
-		if (a->timeout_ns < 0)
+		s->stats->read_retries++;
+		if (s->timeout_ns < 0)
 			continue;
 		if (!timing) {
-			mms_deadline_start(&dl, a->timeout_ns);
+			mms_deadline_start(&dl, s->timeout_ns);
 			timing = 1;
 		} else if (mms_deadline_passed(&dl)) {
 			return MMS_ETIMEDOUT;
@@ -191,7 +193,7 @@ int mms_seq_get(struct mms_area *a, void *buf, size_t cap, size_t *len)
 }
 
 /* Write the next generation; the caller holds the backend's writer lock. */
-void mms_seq_write(struct mms_area *a, const void *data, size_t len, uint64_t hash)
+static void seq_write(struct mms_area *a, const void *data, size_t len, uint64_t hash)
 {
 	uint64_t s = __atomic_load_n(&a->hdr->gen, __ATOMIC_RELAXED);
 	uint64_t g;
@@ -214,7 +216,7 @@ void mms_seq_write(struct mms_area *a, const void *data, size_t len, uint64_t ha
 }
 
 /* set for a seqlock-protocol backend: its writer lock around mms_seq_write. */
-int mms_seq_set(struct mms_area *a, const void *data, size_t len, int held)
+int mms_seq_set(struct mms_store *s, const void *data, size_t len, int held)
 {
-	return mms_area_write_locked(a, mms_seq_write, data, len, held);
+	return mms_area_write_locked(s, seq_write, data, len, held);
 }

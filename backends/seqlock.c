@@ -29,27 +29,42 @@ static inline void planted_slowdown(size_t len)
 }
 #endif
 
-static int seqlock_init(struct mms_area *a)
+static int seqlock_open(struct mms_store *s)
 {
+	struct mms_area *a = mms_area_of(s);
+	int err = mms_area_open(a, MMS_STORE_ANON);
+
+	if (err)
+		return err;
 	mms_seq_init(a);
-	return mms_rmutex_init(a);
+	err = mms_rmutex_init(a);
+	if (err)
+		mms_area_close(a);
+	return err;
 }
 
-static int seqlock_get(struct mms_area *a, void *buf, size_t cap, size_t *len, int held)
+static void seqlock_close(struct mms_store *s)
 {
-	(void)held;
-	planted_slowdown(a->size);
-	return mms_seq_get(a, buf, cap, len);
+	mms_area_close(mms_area_of(s));
+}
+
+static int seqlock_get(struct mms_store *s, void *buf, size_t cap, size_t *len, int held)
+{
+	planted_slowdown(s->size);
+	return mms_seq_get(s, buf, cap, len, held);
 }
 
 const struct mms_backend mms_backend_seqlock = {
+	.abi     = MMS_BACKEND_ABI,
+	.state_size = sizeof(struct mms_area),
 	.name    = "seqlock",
 	.summary = "two-slot sequence lock: readers never block or write; writers take a robust mutex",
-	.caps    = MMS_CAP_SHARED_READ | MMS_CAP_READ_NOWAIT,
-	.storage = MMS_STORE_ANON,
-	.init    = seqlock_init,
+	.caps    = MMS_CAP_SHARED_READ | MMS_CAP_READ_NOWAIT | MMS_CAP_MAPPING,
+	.open    = seqlock_open,
+	.close   = seqlock_close,
 	.lock    = mms_rmutex_lock,
 	.unlock  = mms_rmutex_unlock,
 	.get     = seqlock_get,
 	.set     = mms_seq_set,
+	.mapping = mms_area_mapping,
 };

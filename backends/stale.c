@@ -18,7 +18,7 @@ static int copy_previous(struct mms_area *a, void *buf, size_t cap, size_t *len)
 	struct mms_slot *s = mms_slot_at(a, g - 1);
 	size_t n = s->len;
 
-	if (g <= MMS_GEN_EMPTY + 1 || n > cap || n > a->size)
+	if (g <= MMS_GEN_EMPTY + 1 || n > cap || n > a->store.size)
 		return 0;
 	*len = n;
 	if (n)
@@ -26,30 +26,48 @@ static int copy_previous(struct mms_area *a, void *buf, size_t cap, size_t *len)
 	return 1;
 }
 
-static int stale_get(struct mms_area *a, void *buf, size_t cap, size_t *len, int held)
+static int stale_get(struct mms_store *s, void *buf, size_t cap, size_t *len, int held)
 {
 	static unsigned calls;
 	int err, stale;
 
 	if (++calls % STALE_EVERY)
-		return mms_area_get_locked(a, buf, cap, len, held);
-	err = held ? 0 : a->be->lock(a, MMS_LOCK_SHARED);
+		return mms_area_get_locked(s, buf, cap, len, held);
+	err = held ? 0 : mms_rmutex_lock(s, MMS_LOCK_SHARED);
 	if (err)
 		return err;
-	stale = copy_previous(a, buf, cap, len);
+	stale = copy_previous(mms_area_of(s), buf, cap, len);
 	if (!held)
-		a->be->unlock(a, MMS_LOCK_SHARED);
-	return stale ? 0 : mms_area_get_locked(a, buf, cap, len, held);
+		mms_rmutex_unlock(s, MMS_LOCK_SHARED);
+	return stale ? 0 : mms_area_get_locked(s, buf, cap, len, held);
+}
+
+static int stale_open(struct mms_store *s)
+{
+	struct mms_area *a = mms_area_of(s);
+	int err = mms_area_open(a, MMS_STORE_ANON);
+
+	if (!err && (err = mms_rmutex_init(a)))
+		mms_area_close(a);
+	return err;
+}
+
+static void stale_close(struct mms_store *s)
+{
+	mms_area_close(mms_area_of(s));
 }
 
 const struct mms_backend mms_backend_stale = {
+	.abi     = MMS_BACKEND_ABI,
+	.state_size = sizeof(struct mms_area),
 	.name    = "stale",
 	.summary = "UNSAFE negative control: whole values, but some gets return the previous one",
-	.caps    = MMS_CAP_UNSAFE,
-	.storage = MMS_STORE_ANON,
-	.init    = mms_rmutex_init,
+	.caps    = MMS_CAP_UNSAFE | MMS_CAP_MAPPING,
+	.open    = stale_open,
+	.close   = stale_close,
 	.lock    = mms_rmutex_lock,
 	.unlock  = mms_rmutex_unlock,
 	.get     = stale_get,
 	.set     = mms_area_set_locked,
+	.mapping = mms_area_mapping,
 };

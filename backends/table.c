@@ -20,7 +20,7 @@ MMS_BACKENDS(DECLARE)
 
 const struct mms_backend *const mms_backend_table[] = { MMS_BACKENDS(ENTRY) NULL };
 
-const struct mms_backend *mms_backend_find(const char *name)
+const struct mms_backend *mms_builtin_find(const char *name)
 {
 	const struct mms_backend *const *b;
 

@@ -33,6 +33,10 @@ typedef struct tpl_node tpl_node;
 #define MMS_CAP_UNSAFE       (1u << 3)  /* deliberately broken negative control: never in mms_backends() */
 #define MMS_CAP_HOSTILE_SAFE (1u << 4)  /* no pointers in shared memory: a peer that writes the area can
 					 * make calls fail or wait, never crash or redirect this process */
+#define MMS_CAP_MAPPING      (1u << 5)  /* the state is a mapping mms_mapping exposes, for tests that
+					 * scribble on it (mmshare-backend.h) */
+
+#define MMS_MAX_SIZE (1ULL << 30)        /* the largest size mms_new accepts: 1 GiB */
 
 /*
  * Create an area holding values of up to size bytes (1 B .. 1 GiB), locked by the named backend.

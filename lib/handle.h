@@ -1,15 +1,23 @@
-/* handle.h -- what a struct mms is: the area, this process's counters and lock bookkeeping. */
+/* handle.h -- what a struct mms is: lock bookkeeping and counters, then the backend's state. */
 #ifndef MMS_HANDLE_H
 #define MMS_HANDLE_H
 
 #include <stdint.h>
 
-#include "backend.h"
+#include "mmshare-backend.h"
 
+/*
+ * One allocation: this struct, then the backend's state (be->state_size bytes, starting with
+ * struct mms_store) at a fixed offset, so reaching the state costs no load.
+ */
 struct mms {
-	struct mms_area area;           /* the mapping and what this process knows of it */
-	struct mms_counters stats;      /* this handle's counters (see mms_stats) */
 	uint64_t holder;                /* thread token (process.h) of the mms_lock holder, 0 if none */
-};
+	struct mms_stats stats;         /* this handle's counters (see mms_stats) */
+} __attribute__((aligned(64)));
+
+static inline struct mms_store *mms_store_of(const struct mms *m)
+{
+	return (struct mms_store *)(m + 1);
+}
 
 #endif

@@ -3,11 +3,14 @@
 #include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "mmshare.h"
+#include "area.h"
 #include "handle.h"
 #include "process.h"
+#include "registry.h"
 
 /* Who holds the lock taken through a handle, as this thread sees it. */
 enum holding { HELD_BY_NONE, HELD_BY_ME, HELD_BY_OTHER_THREAD };
@@ -35,18 +38,22 @@ static inline enum holding holding(const struct mms *m)
 	return __builtin_expect(holder == 0, 1) ? HELD_BY_NONE : holding_of(holder);
 }
 
-static struct mms *handle_alloc(void)
+/* A zeroed handle with room for be's state, whose common part is filled in. */
+static struct mms *handle_alloc(const struct mms_backend *be, size_t size)
 {
+	struct mms_store *s;
 	struct mms *m;
 
 	if (mms_process_init())
 		return NULL;
-	m = calloc(1, sizeof(*m));
-	if (m) {
-		m->area.stats = &m->stats;
-		m->area.lock_fd = -1;
-		m->area.timeout_ns = -1;
-	}
+	if (posix_memalign((void **)&m, _Alignof(struct mms), sizeof(*m) + be->state_size))
+		return NULL;
+	memset(m, 0, sizeof(*m) + be->state_size);
+	s = mms_store_of(m);
+	s->be = be;
+	s->size = size;
+	s->timeout_ns = -1;
+	s->stats = &m->stats;
 	return m;
 }
 
@@ -61,10 +68,10 @@ int mms_new(struct mms **out, const char *backend, size_t size)
 	be = mms_backend_find(backend);
 	if (!be)
 		return MMS_ENOBACKEND;
-	m = handle_alloc();
+	m = handle_alloc(be, size);
 	if (!m)
 		return MMS_ESYS;
-	err = mms_area_create(&m->area, be, size);
+	err = be->open(mms_store_of(m));
 	if (err) {
 		free(m);
 		return err;
@@ -73,17 +80,33 @@ int mms_new(struct mms **out, const char *backend, size_t size)
 	return 0;
 }
 
+/*
+ * The backend is the one the area's header names, which must be built in or loaded already
+ * (mms_backend_load) and must export its areas.
+ */
 int mms_attach(struct mms **out, int fd)
 {
+	char name[MMS_BACKEND_NAME_MAX + 1];
+	const struct mms_backend *be;
 	struct mms *m;
 	int err;
 
 	if (!out || fd < 0)
 		return MMS_EINVAL;
-	m = handle_alloc();
+	err = mms_area_peek_backend(fd, name);
+	if (err)
+		return err;
+	be = mms_backend_find(name);
+	if (!be || !(be->caps & MMS_CAP_EXPORT_FD))
+		return MMS_EINVAL;
+	m = handle_alloc(be, 0);
 	if (!m)
 		return MMS_ESYS;
-	err = mms_area_attach(&m->area, fd);
+	err = be->attach(mms_store_of(m), fd);
+	if (!err && (mms_store_of(m)->size == 0 || mms_store_of(m)->size > MMS_MAX_SIZE)) {
+		be->close(mms_store_of(m));
+		err = MMS_ECORRUPT;
+	}
 	if (err) {
 		free(m);
 		return err;
@@ -94,26 +117,31 @@ int mms_attach(struct mms **out, int fd)
 
 void mms_free(struct mms *m)
 {
+	struct mms_store *s;
+
 	if (!m)
 		return;
 	if (holding(m) == HELD_BY_ME)
 		mms_unlock(m);
-	mms_area_destroy(&m->area);
+	s = mms_store_of(m);
+	s->be->close(s);
 	free(m);
 }
 
 int mms_set(struct mms *m, const void *data, size_t len)
 {
+	struct mms_store *s;
 	enum holding h;
 
 	if (!m || !data)
 		return MMS_EINVAL;
-	if (len > m->area.size)
+	s = mms_store_of(m);
+	if (len > s->size)
 		return MMS_ETOOBIG;
 	h = holding(m);
 	if (h == HELD_BY_OTHER_THREAD)
 		return MMS_ETHREAD;
-	return m->area.be->set(&m->area, data, len, h == HELD_BY_ME);
+	return s->be->set(s, data, len, h == HELD_BY_ME);
 }
 
 int mms_get(struct mms *m, void *buf, size_t cap, size_t *len)
@@ -125,7 +153,7 @@ int mms_get(struct mms *m, void *buf, size_t cap, size_t *len)
 	h = holding(m);
 	if (h == HELD_BY_OTHER_THREAD)
 		return MMS_ETHREAD;
-	return m->area.be->get(&m->area, buf, cap, len, h == HELD_BY_ME);
+	return mms_store_of(m)->be->get(mms_store_of(m), buf, cap, len, h == HELD_BY_ME);
 }
 
 int mms_lock(struct mms *m)
@@ -142,7 +170,7 @@ int mms_lock(struct mms *m)
 	case HELD_BY_NONE:
 		break;
 	}
-	err = m->area.be->lock(&m->area, MMS_LOCK_EXCL);
+	err = mms_store_of(m)->be->lock(mms_store_of(m), MMS_LOCK_EXCL);
 	if (err)
 		return err;
 	__atomic_store_n(&m->holder, mms_thread_token(), __ATOMIC_RELAXED);
@@ -167,7 +195,7 @@ int mms_unlock(struct mms *m)
 	case HELD_BY_ME:
 		break;
 	}
-	err = m->area.be->unlock(&m->area, MMS_LOCK_EXCL);
+	err = mms_store_of(m)->be->unlock(mms_store_of(m), MMS_LOCK_EXCL);
 	__atomic_store_n(&m->holder, 0, __ATOMIC_RELAXED);
 	return err;
 }
@@ -177,27 +205,34 @@ int mms_set_timeout(struct mms *m, long timeout_ms)
 	if (!m)
 		return MMS_EINVAL;
 	if (timeout_ms < 0 || timeout_ms > INT64_MAX / 1000000)
-		m->area.timeout_ns = -1;        /* past 292 years, "for ever" is the same promise */
+		mms_store_of(m)->timeout_ns = -1;  /* past 292 years, "for ever" is the same promise */
 	else
-		m->area.timeout_ns = (int64_t)timeout_ms * 1000000;
+		mms_store_of(m)->timeout_ns = (int64_t)timeout_ms * 1000000;
 	return 0;
 }
 
 size_t mms_size(const struct mms *m)
 {
-	return m ? m->area.size : 0;
+	return m ? mms_store_of(m)->size : 0;
 }
 
 const char *mms_backend(const struct mms *m)
 {
-	return m ? m->area.be->name : NULL;
+	return m ? mms_store_of(m)->be->name : NULL;
 }
 
 int mms_fd(const struct mms *m)
 {
-	if (!m || !(m->area.be->caps & MMS_CAP_EXPORT_FD))
+	if (!m || !(mms_store_of(m)->be->caps & MMS_CAP_EXPORT_FD))
 		return MMS_EINVAL;
-	return m->area.fd;
+	return mms_store_of(m)->be->fd(mms_store_of(m));
+}
+
+int mms_mapping(struct mms *m, void **base, size_t *len)
+{
+	if (!m || !base || !len || !(mms_store_of(m)->be->caps & MMS_CAP_MAPPING))
+		return MMS_EINVAL;
+	return mms_store_of(m)->be->mapping(mms_store_of(m), base, len);
 }
 
 int mms_stats(const struct mms *m, struct mms_stats *out)
@@ -213,5 +248,5 @@ int mms_stats(const struct mms *m, struct mms_stats *out)
 void mms_stats_reset(struct mms *m)
 {
 	if (m)
-		m->stats = (struct mms_counters){ 0 };
+		m->stats = (struct mms_stats){ 0 };
 }

@@ -1,8 +1,10 @@
-/* registry.c -- the public view of the backend table: names, summaries, capabilities. */
+/* registry.c -- finding backends by name or path; the public view: names, summaries, capabilities. */
 #include <pthread.h>
+#include <string.h>
 
 #include "mmshare.h"
 #include "backend.h"
+#include "registry.h"
 
 #define MAX_BACKENDS 32
 
@@ -32,6 +34,16 @@ const char *const *mms_backends_all(void)
 {
 	pthread_once(&names_once, names_fill);
 	return all_names;
+}
+
+const struct mms_backend *mms_backend_find(const char *name)
+{
+	const struct mms_backend *be;
+
+	if (strchr(name, '/'))
+		return mms_backend_load(name, &name, NULL, 0) ? NULL : mms_plugin_find(name);
+	be = mms_builtin_find(name);
+	return be ? be : mms_plugin_find(name);
 }
 
 const char *mms_backend_summary(const char *backend)

@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "common.h"
-#include "handle.h"
+#include "area_of.h"
 
 #define FUZZ_WORKERS        3
 #define FUZZ_PROCS          (FUZZ_WORKERS + 1)     /* the workers, then the scribbler */

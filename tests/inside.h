@@ -5,12 +5,12 @@
 #include <linux/futex.h>
 
 #include "common.h"
-#include "handle.h"
+#include "area_of.h"
 
 /* The word glibc's robust mutex keeps its owner's thread id in (FUTEX_TID_MASK bits). */
 static inline int *lock_word(struct mms *m)
 {
-	return &m->area.hdr->mutex.__data.__lock;
+	return &area_of(m)->hdr->mutex.__data.__lock;
 }
 
 /*

@@ -147,14 +147,14 @@ static const char *whose(struct fuzz_board *b, pid_t tid, char *buf, size_t n)
 static void describe_stall(struct fuzz_run *r)
 {
 	struct fuzz_board *b = r->ctx.b;
-	uint32_t word = *(uint32_t *)((char *)r->ctx.m->area.hdr + r->ctx.lock_off);
+	uint32_t word = *(uint32_t *)((char *)area_of(r->ctx.m)->hdr + r->ctx.lock_off);
 	char who[48], *p = r->stall, *end = p + sizeof(r->stall);
 	int k, call;
 
 	p += snprintf(p, (size_t)(end - p), "no call returned for %d ms in round %u: lock word %#x "
 		      "names %s; gen %#llx;", FUZZ_STALL_MS, b->round, word,
 		      whose(b, (pid_t)(word & TID_MASK), who, sizeof(who)),
-		      (unsigned long long)r->ctx.m->area.hdr->gen);
+		      (unsigned long long)area_of(r->ctx.m)->hdr->gen);
 	for (k = 0; k < FUZZ_WORKERS && p < end; k++) {
 		call = __atomic_load_n(&b->w[k].call, __ATOMIC_RELAXED);
 		p += snprintf(p, (size_t)(end - p), " worker %d %s after %llu calls;", k,
@@ -302,7 +302,7 @@ static void fuzz_area(const char *backend, size_t size, uint64_t scribbles, uint
 	cr_assert_eq(mms_backend_caps(backend, &caps), 0);
 	cr_assert_eq(mms_new(&r.ctx.m, backend, size), 0);
 	set_initial(r.ctx.m, size);
-	r.ctx.kind = (uint32_t)r.ctx.m->area.hdr->mutex.__data.__kind;
+	r.ctx.kind = (uint32_t)area_of(r.ctx.m)->hdr->mutex.__data.__kind;
 	fuzz_fields_build(&r.ctx, caps);
 	r.ctx.b->parent = getpid();
 	r.ctx.b->dead = dead_pid();

@@ -20,7 +20,7 @@ static void add_slot_fields(struct fuzz_ctx *c, int k)
 		{ "slot0.gen", "slot0.len", "slot0.check", "slot0.data" },
 		{ "slot1.gen", "slot1.len", "slot1.check", "slot1.data" },
 	};
-	size_t s = sizeof(struct mms_header) + (size_t)k * c->m->area.slot_stride;
+	size_t s = sizeof(struct mms_header) + (size_t)k * area_of(c->m)->slot_stride;
 
 	add_field(c, names[k][0], s + offsetof(struct mms_slot, gen), 8, HOW_SLOT_GEN);
 	add_field(c, names[k][1], s + offsetof(struct mms_slot, len), 8, HOW_SLOT_LEN);
@@ -56,7 +56,7 @@ void fuzz_fields_build(struct fuzz_ctx *c, unsigned caps)
 		add_field(c, "mutex.list", MUTEX_AT(__list), 16, HOW_BYTES);
 	} else {
 		c->forbid_off = MUTEX_AT(__kind);
-		c->forbid_len = MUTEX_AT(__list) + sizeof(c->m->area.hdr->mutex.__data.__list) -
+		c->forbid_len = MUTEX_AT(__list) + sizeof(area_of(c->m)->hdr->mutex.__data.__list) -
 				MUTEX_AT(__kind);
 	}
 	add_field(c, "owner.ns", offsetof(struct mms_header, owner_ns), 8, HOW_NUMBER);
@@ -65,7 +65,7 @@ void fuzz_fields_build(struct fuzz_ctx *c, unsigned caps)
 	add_field(c, "gen", offsetof(struct mms_header, gen), 8, HOW_GEN);
 	add_slot_fields(c, 0);
 	add_slot_fields(c, 1);
-	add_field(c, "anywhere", 0, c->m->area.map_len, HOW_DATA);
+	add_field(c, "anywhere", 0, area_of(c->m)->map_len, HOW_DATA);
 }
 
 static pid_t some_pid(struct fuzz_ctx *c, uint64_t *rng)
@@ -185,7 +185,7 @@ static uint64_t number_value(struct fuzz_ctx *c, uint64_t *rng)
 	case 1:
 		return c->size + fuzz_pick(rng, 3) - 1;
 	case 2:
-		return c->m->area.map_len * (1 + fuzz_pick(rng, 2));
+		return area_of(c->m)->map_len * (1 + fuzz_pick(rng, 2));
 	default:
 		return fuzz_rand(rng);
 	}
@@ -209,7 +209,7 @@ static void typed_value(struct fuzz_ctx *c, const struct fuzz_field *f, uint64_t
 		break;
 	case HOW_GEN:
 	case HOW_SLOT_GEN:
-		v = gen_value(__atomic_load_n(&c->m->area.hdr->gen, __ATOMIC_RELAXED), rng);
+		v = gen_value(__atomic_load_n(&area_of(c->m)->hdr->gen, __ATOMIC_RELAXED), rng);
 		break;
 	case HOW_SLOT_LEN:
 		v = len_value(c, rng);
@@ -226,7 +226,7 @@ static void typed_value(struct fuzz_ctx *c, const struct fuzz_field *f, uint64_t
 void fuzz_choose_write(struct fuzz_ctx *c, uint64_t *rng, struct fuzz_write *w)
 {
 	const struct fuzz_field *f = &c->fields[w->field];
-	unsigned char *base = (unsigned char *)c->m->area.hdr;
+	unsigned char *base = (unsigned char *)area_of(c->m)->hdr;
 	size_t k, span = f->how == HOW_DATA ? 8 : f->len;
 	uint64_t how = fuzz_pick(rng, 4);
 

@@ -242,7 +242,7 @@ void __attribute__((noreturn)) fuzz_worker_main(struct mms *m, struct fuzz_board
 
 static void apply(struct fuzz_ctx *c, struct fuzz_write *w)
 {
-	unsigned char *at = (unsigned char *)c->m->area.hdr + w->off;
+	unsigned char *at = (unsigned char *)area_of(c->m)->hdr + w->off;
 
 	memcpy(w->old, at, w->len);
 	memcpy(at, w->ours, w->len);
@@ -251,7 +251,7 @@ static void apply(struct fuzz_ctx *c, struct fuzz_write *w)
 /* Put back the bytes that still hold what we wrote; the library has rewritten the others. */
 static void undo(struct fuzz_ctx *c, const struct fuzz_write *w)
 {
-	unsigned char *at = (unsigned char *)c->m->area.hdr + w->off;
+	unsigned char *at = (unsigned char *)area_of(c->m)->hdr + w->off;
 	size_t k;
 
 	for (k = 0; k < w->len; k++)
@@ -266,7 +266,7 @@ static void undo(struct fuzz_ctx *c, const struct fuzz_write *w)
  */
 static void free_lock_word(struct fuzz_ctx *c, const struct fuzz_write *ws, int n)
 {
-	uint32_t *word = (uint32_t *)((char *)c->m->area.hdr + c->lock_off);
+	uint32_t *word = (uint32_t *)((char *)area_of(c->m)->hdr + c->lock_off);
 	int k;
 
 	for (k = 0; k < n; k++)

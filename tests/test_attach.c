@@ -2,7 +2,7 @@
 #include <fcntl.h>
 
 #include "common.h"
-#include "handle.h"
+#include "inside.h"
 
 #define ATTACH_TIMEOUT_S 10     /* the Criterion .timeout and hang_guard */
 
@@ -36,12 +36,12 @@ Test(attach, refusal_keeps_the_record_lock, .timeout = ATTACH_TIMEOUT_S)
 
 	hang_guard(ATTACH_TIMEOUT_S);
 	cr_assert_eq(mms_new(&m, "fcntl", 16), 0);
-	cr_assert_eq(parent_holds_record_lock(m->area.fd), 1, "no lock is held before mms_lock");
+	cr_assert_eq(parent_holds_record_lock(area_of(m)->fd), 1, "no lock is held before mms_lock");
 	cr_assert_eq(mms_lock(m), 0);
-	cr_assert_eq(parent_holds_record_lock(m->area.fd), 0, "mms_lock holds a record lock");
-	cr_assert_eq(mms_attach(&m2, m->area.fd), MMS_EINVAL, "the fcntl area is not exported");
+	cr_assert_eq(parent_holds_record_lock(area_of(m)->fd), 0, "mms_lock holds a record lock");
+	cr_assert_eq(mms_attach(&m2, area_of(m)->fd), MMS_EINVAL, "the fcntl area is not exported");
 	cr_assert_null(m2);
-	held = parent_holds_record_lock(m->area.fd);
+	held = parent_holds_record_lock(area_of(m)->fd);
 	cr_assert_eq(held, 0, "after the refused attach the lock is %s", held == 1 ? "gone" : "not ours");
 	cr_assert_eq(mms_unlock(m), 0);
 	mms_free(m);

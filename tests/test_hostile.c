@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "common.h"
-#include "handle.h"
+#include "inside.h"
 
 #define HOSTILE_SIZE 64
 #define HOSTILE_TIMEOUT_S 10    /* each test's Criterion .timeout and hang_guard */
@@ -20,10 +20,10 @@ static void skip_unless_exposed(const char *backend)
 /* The first offset where the mapping differs from snap, or len when it does not. */
 static size_t first_change(const struct mms *m, const unsigned char *snap)
 {
-	const unsigned char *p = (const unsigned char *)m->area.hdr;
+	const unsigned char *p = (const unsigned char *)area_of(m)->hdr;
 	size_t k;
 
-	for (k = 0; k < m->area.map_len && p[k] == snap[k]; k++)
+	for (k = 0; k < area_of(m)->map_len && p[k] == snap[k]; k++)
 		;
 	return k;
 }
@@ -45,16 +45,16 @@ ParameterizedTest(int *i, hostile, lock_leaves_the_mapping_alone, .timeout = HOS
 	skip_unless_exposed(backend_at(i));
 	cr_assert_eq(mms_new(&m, backend_at(i), HOSTILE_SIZE), 0);
 	cr_assert_eq(mms_set(m, "v", 1), 0);
-	snap = malloc(m->area.map_len);
+	snap = malloc(area_of(m)->map_len);
 	cr_assert_not_null(snap);
-	memcpy(snap, m->area.hdr, m->area.map_len);
+	memcpy(snap, area_of(m)->hdr, area_of(m)->map_len);
 	cr_assert_eq(mms_lock(m), 0);
 	at = first_change(m, snap);
-	cr_assert_eq(at, m->area.map_len, "holding the lock changed byte %zu of the mapping "
+	cr_assert_eq(at, area_of(m)->map_len, "holding the lock changed byte %zu of the mapping "
 		     "(the mutex line starts at %zu)", at, offsetof(struct mms_header, mutex));
 	cr_assert_eq(mms_unlock(m), 0);
 	at = first_change(m, snap);
-	cr_assert_eq(at, m->area.map_len, "unlocking left byte %zu of the mapping changed", at);
+	cr_assert_eq(at, area_of(m)->map_len, "unlocking left byte %zu of the mapping changed", at);
 	cr_assert(backend_caps(backend_at(i)) & MMS_CAP_HOSTILE_SAFE,
 		  "%s exports its fd but does not claim MMS_CAP_HOSTILE_SAFE", backend_at(i));
 	free(snap);
@@ -67,12 +67,12 @@ ParameterizedTest(int *i, hostile, lock_leaves_the_mapping_alone, .timeout = HOS
  */
 static void garble(struct mms *m, unsigned seed)
 {
-	unsigned char *p = (unsigned char *)m->area.hdr;
-	pthread_mutex_t *mx = &m->area.hdr->mutex;
+	unsigned char *p = (unsigned char *)area_of(m)->hdr;
+	pthread_mutex_t *mx = &area_of(m)->hdr->mutex;
 	int owner = mx->__data.__lock, kind = mx->__data.__kind;
 	size_t k;
 
-	for (k = 0; k < m->area.map_len; k++)
+	for (k = 0; k < area_of(m)->map_len; k++)
 		p[k] = (unsigned char)rand_r(&seed);
 	mx->__data.__lock = owner;
 	mx->__data.__kind = kind;

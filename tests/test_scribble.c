@@ -12,8 +12,8 @@ enum pattern { ZEROS, ONES, RANDOM_ALL, RANDOM_HEADER, RANDOM_SLOTS, FLIP_BYTE, 
 
 static void scribble(struct mms *m, enum pattern p, unsigned *seed)
 {
-	unsigned char *base = (unsigned char *)m->area.hdr;
-	size_t len = m->area.map_len, hdr = sizeof(struct mms_header), k;
+	unsigned char *base = (unsigned char *)area_of(m)->hdr;
+	size_t len = area_of(m)->map_len, hdr = sizeof(struct mms_header), k;
 
 	switch (p) {
 	case ZEROS:

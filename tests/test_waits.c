@@ -170,7 +170,7 @@ static pid_t spawn_stopped_locker(struct mms *m)
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
 		*lock_word(m) = gettid();
-		m->area.hdr->owner_tid = 0;
+		area_of(m)->hdr->owner_tid = 0;
 		raise(SIGSTOP);
 		_exit(0);
 	}
