@@ -16,7 +16,10 @@ endif
 CPPFLAGS += -Iinclude -Ibackends -Ilib -D_GNU_SOURCE $(EXTRA_CPPFLAGS)
 CFLAGS   += -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LIBS     := -ltpl -lxxhash -lpthread
+LIBS     := -ltpl -lxxhash -lpthread -ldl
+# Programs linked with the static library export its symbols, so a plug-in finds the helpers of
+# mmshare-backend.h in the process that loads it.
+EXPORT   := -rdynamic
 TOOL_LIBS := -ljson-c
 TEST_LIBS = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
@@ -25,19 +28,26 @@ TOOL_MAIN := harness/mmshare.c
 TOOL_SRC  := $(filter-out $(TOOL_MAIN),$(wildcard harness/*.c))
 TEST_SRC  := $(wildcard tests/test_*.c)
 PEER_SRC  := $(wildcard tests/peers/*.c)
+BADPLUG_SRC := $(wildcard tests/plugins/*.c)
+EXAMPLE_SRC := $(wildcard examples/*.c)
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ  := $(TOOL_MAIN:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 PEERS     := $(PEER_SRC:tests/peers/%.c=$(BUILD)/tests/%)
+BADPLUGS  := $(BADPLUG_SRC:tests/plugins/%.c=$(BUILD)/tests/plugins/%.so)
+# Each example plug-in, and its deliberately broken copy (the same file with -DEXAMPLE_BROKEN).
+EXAMPLES  := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/libmms-%.so) \
+	     $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/libmms-%-broken.so)
 DEPFILES  := $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 # Debian packages each job needs; `make` installs the missing ones when run as root.
 BUILD_PKGS := libtpl-dev libxxhash-dev libcriterion-dev libjson-c-dev pkg-config
 BENCH_PKGS := hyperfine python3-matplotlib valgrind libipc-sharelite-perl libcache-fastmmap-perl
 
-.PHONY: all deps bench-deps test fuzz install clean demo bench report bench-check bench-ab bench-baseline speed
+.PHONY: all deps bench-deps test fuzz install clean demo bench report bench-check bench-ab bench-baseline speed \
+	examples
 all: $(BUILD)/libmmshare.a $(BUILD)/libmmshare.so $(BUILD)/mmshare
 
 # ensure_pkgs LIST: install what dpkg does not have, or print the exact command and stop.
@@ -86,18 +96,43 @@ $(BUILD)/libharness.a: $(TOOL_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/mmshare: $(MAIN_OBJ) $(BUILD)/libharness.a $(BUILD)/libmmshare.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TOOL_LIBS) -lm
+	$(CC) $(LDFLAGS) $(EXPORT) -o $@ $(MAIN_OBJ) $(BUILD)/libharness.a \
+	  -Wl,--whole-archive $(BUILD)/libmmshare.a -Wl,--no-whole-archive $(LIBS) $(TOOL_LIBS) -lm
 
 $(BUILD)/tests/mms_tests: $(TEST_OBJ) $(BUILD)/libharness.a $(BUILD)/libmmshare.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS) $(TOOL_LIBS) -lm
+	$(CC) $(LDFLAGS) $(EXPORT) -o $@ $(TEST_OBJ) $(BUILD)/libharness.a \
+	  -Wl,--whole-archive $(BUILD)/libmmshare.a -Wl,--no-whole-archive $(TEST_LIBS) $(LIBS) \
+	  $(TOOL_LIBS) -lm
 
 $(BUILD)/tests/%: tests/peers/%.c $(BUILD)/libmmshare.a | $(BUILD)/.deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmmshare.a $(LIBS)
 
-# The tests find the peer programs and the tool through MMS_BUILD.
-test: all bench-deps $(BUILD)/tests/mms_tests $(PEERS)
+# Plug-ins that must be refused (wrong ABI, no symbol, a taken name...): tests/test_plugin.c.
+# Each overrides one field of a stub table, hence -Wno-override-init.
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c include/mmshare-backend.h | $(BUILD)/.deps
+	@mkdir -p $(@D)
+	$(CC) -Iinclude $(CFLAGS) -Wno-override-init -shared -o $@ $<
+
+# ---- example plug-ins (examples/): built as an outside project builds one, against an installed
+# copy found through pkg-config (make install PREFIX=$(STAGE)), never against the source tree ----
+STAGE := $(CURDIR)/$(BUILD)/stage
+PLUGIN_CFLAGS = $(shell PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags mmshare)
+
+$(STAGE)/lib/pkgconfig/mmshare.pc: $(BUILD)/libmmshare.a $(BUILD)/mmshare include/mmshare.h include/mmshare-backend.h
+	$(MAKE) --no-print-directory install PREFIX=$(STAGE) BUILD=$(BUILD) SANITIZE=$(SANITIZE) >/dev/null
+
+examples: $(EXAMPLES)
+$(BUILD)/examples/libmms-%.so: examples/%.c $(STAGE)/lib/pkgconfig/mmshare.pc
+	@mkdir -p $(@D)
+	$(CC) $(PLUGIN_CFLAGS) -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC $(SANFLAGS) -shared -o $@ $<
+$(BUILD)/examples/libmms-%-broken.so: examples/%.c $(STAGE)/lib/pkgconfig/mmshare.pc
+	@mkdir -p $(@D)
+	$(CC) $(PLUGIN_CFLAGS) -DEXAMPLE_BROKEN -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC $(SANFLAGS) -shared -o $@ $<
+
+# The tests find the peer programs, plug-ins and the tool through MMS_BUILD.
+test: all bench-deps $(BUILD)/tests/mms_tests $(PEERS) $(BADPLUGS) $(EXAMPLES)
 	MMS_BUILD=$(BUILD) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  $(BUILD)/tests/mms_tests --jobs 2
 	/usr/bin/python3 tests/report_test.py
@@ -150,20 +185,22 @@ bench-ab: all bench-deps
 	git worktree remove --force $(AB)/ref
 	$(BUILD)/mmshare compare $(AB)/a.json $(AB)/b.json --markdown $(AB)/summary.md
 
-mmshare.pc: Makefile
-	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: mmshare\nDescription: share one value among forked processes (set/get/lock)\nVersion: 0.1.0\nLibs: -L$${libdir} -lmmshare\nLibs.private: -ltpl -lxxhash -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
+# pkg-config covers both headers: an application links -lmmshare; a plug-in needs only --cflags.
+ABI := $(shell sed -n 's/^\#define MMS_BACKEND_ABI \([0-9]*\).*/\1/p' include/mmshare-backend.h)
+PC_HEAD := prefix=$(PREFIX)\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\nbackend_abi=$(ABI)\n\n
+PC_BODY := Name: mmshare\nDescription: share one value among forked processes (set/get/lock), and its backend ABI\n
+PC_LIBS := Version: 0.2.0\nLibs: -L$${libdir} -lmmshare\nLibs.private: -ltpl -lxxhash -lpthread -ldl\nCflags: -I$${includedir}\n
 
-install: all mmshare.pc
+install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(BUILD)/libmmshare.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libmmshare.so $(DESTDIR)$(PREFIX)/lib/libmmshare.so.1
 	ln -sf libmmshare.so.1 $(DESTDIR)$(PREFIX)/lib/libmmshare.so
-	install -m 644 include/mmshare.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/mmshare.h include/mmshare-backend.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(BUILD)/mmshare $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 mmshare.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	@rm -f mmshare.pc
+	printf '$(PC_HEAD)$(PC_BODY)$(PC_LIBS)' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mmshare.pc
 
 clean:
-	rm -rf build mmshare.pc
+	rm -rf build
 
 -include $(DEPFILES)

@@ -7,6 +7,7 @@
 
 #include "mmshare.h"
 #include "bench.h"
+#include "cli.h"
 #include "commands.h"
 
 #define BENCH_MAX_PROCS 256
@@ -122,11 +123,8 @@ static int parse_backends(struct bench_opts *o, const char *s)
 			continue;
 		}
 		name = known_name(tok);
-		if (!name) {
-			fprintf(stderr, "mmshare bench: --backend '%s': no backend '%s' (see `mmshare list`)\n",
-				s, tok);
+		if (!name && !(name = cli_backend("bench", tok)))
 			return -MMS_EXIT_USAGE;
-		}
 		err = add_backend(o, name, s);
 	}
 	if (!err && !o->nbackends)

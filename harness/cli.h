@@ -8,4 +8,11 @@
  * else unexpected (message printed), 0 when there is nothing to do. */
 int cli_no_options(int argc, char **argv, const char *usage);
 
+/*
+ * The backend a command line names: a built-in name, or a plug-in's path (anything with a '/'),
+ * which is loaded here. NULL when there is none, after a message on stderr that says why
+ * (cmd names the command); the name returned lives as long as the process.
+ */
+const char *cli_backend(const char *cmd, const char *arg);
+
 #endif

@@ -1,0 +1,137 @@
+/* test_plugin.c -- loading backends from shared objects: the good one works, the bad ones are refused. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common.h"
+#include "mmshare-backend.h"
+#include "commands.h"
+
+/* A plug-in built from tests/plugins/NAME.c. */
+static const char *plugin(const char *name)
+{
+	static char path[4][512];
+	static int next;
+	const char *build = getenv("MMS_BUILD");
+	char *p = path[next++ % 4];
+
+	snprintf(p, sizeof(path[0]), "%s/tests/plugins/%s.so", build ? build : "build", name);
+	return p;
+}
+
+/* Load must refuse the plug-in with MMS_ENOBACKEND and a message containing want. */
+static void refused(const char *name, const char *want)
+{
+	const char *got = "untouched";
+	char why[512] = "";
+
+	cr_assert_eq(mms_backend_load(plugin(name), &got, why, sizeof(why)), MMS_ENOBACKEND,
+		     "%s was loaded", name);
+	cr_assert_str_eq(got, "untouched", "%s: a name was handed out on failure", name);
+	cr_assert(strstr(why, want), "%s: message \"%s\" does not say \"%s\"", name, why, want);
+}
+
+Test(plugin, loads_by_path_in_mms_new)
+{
+	struct mms *m;
+	char buf[16];
+	size_t len;
+	unsigned caps;
+
+	cr_assert_eq(mms_new(&m, plugin("dupe"), 16), 0);
+	cr_assert_str_eq(mms_backend(m), "dupe", "the handle names the plug-in's backend");
+	cr_assert_eq(mms_get(m, buf, sizeof(buf), &len), MMS_EEMPTY);
+	cr_assert_eq(mms_set(m, "plugged", 7), 0);
+	cr_assert_eq(mms_lock(m), 0);
+	cr_assert_eq(mms_get(m, buf, sizeof(buf), &len), 0);
+	cr_assert_eq(mms_unlock(m), 0);
+	cr_assert_eq(len, 7);
+	cr_assert_arr_eq(buf, "plugged", 7);
+	cr_assert_eq(mms_backend_caps("dupe", &caps), 0, "once loaded, its name is a backend name");
+	cr_assert_eq(caps, MMS_CAP_MAPPING);
+	cr_assert_str_eq(mms_backend_summary(plugin("dupe")),
+			 "test plug-in: the built-in mutex's protocol, from outside");
+	mms_free(m);
+}
+
+Test(plugin, loading_again_is_the_same_backend)
+{
+	const char *a = NULL, *b = NULL;
+	char again[600];
+
+	cr_assert_eq(mms_backend_load(plugin("dupe"), &a, NULL, 0), 0);
+	snprintf(again, sizeof(again), "%s/tests/../tests/plugins/./dupe.so",
+		 getenv("MMS_BUILD") ? getenv("MMS_BUILD") : "build");
+	cr_assert_eq(mms_backend_load(again, &b, NULL, 0), 0, "another path to the same file");
+	cr_assert_eq(a, b);
+}
+
+Test(plugin, wrong_abi_is_refused)
+{
+	refused("bad_abi", "ABI");
+}
+
+Test(plugin, missing_symbol_is_refused)
+{
+	refused("no_symbol", "mmshare_backend");
+}
+
+Test(plugin, builtin_name_is_refused)
+{
+	unsigned caps;
+
+	refused("builtin_name", "built-in");
+	cr_assert_eq(mms_backend_caps("mutex", &caps), 0);
+	cr_assert_eq(caps & MMS_CAP_MAPPING, MMS_CAP_MAPPING, "mutex is still the built-in one");
+}
+
+Test(plugin, second_plugin_with_a_taken_name_is_refused)
+{
+	cr_assert_eq(mms_backend_load(plugin("dupe"), NULL, NULL, 0), 0);
+	refused("twin", "dupe.so");
+}
+
+Test(plugin, missing_method_is_refused)
+{
+	refused("no_lock", "lock method");
+}
+
+Test(plugin, bad_name_is_refused)
+{
+	refused("bad_name", "name");
+}
+
+Test(plugin, no_such_file_is_refused)
+{
+	struct mms *m = NULL;
+
+	refused("does_not_exist", "cannot load");
+	cr_assert_eq(mms_new(&m, plugin("does_not_exist"), 8), MMS_ENOBACKEND);
+	cr_assert_eq(mms_new(&m, plugin("bad_abi"), 8), MMS_ENOBACKEND);
+	cr_assert_null(m);
+	cr_assert_eq(mms_backend_load(NULL, NULL, NULL, 0), MMS_EINVAL);
+}
+
+/* The tool turns a refusal into exit status 2 (bad usage), with the loader's reason on stderr. */
+Test(plugin, tool_refuses_a_bad_plugin)
+{
+	char *argv[] = { "list", (char *)plugin("bad_abi"), NULL };
+	char *bench_argv[] = { "bench", "--backend", (char *)plugin("no_symbol"), NULL };
+
+	char said[2048] = "";
+	FILE *capture = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	cr_assert(capture && saved >= 0);
+	dup2(fileno(capture), 2);
+	cr_assert(freopen("/dev/null", "w", stdout));   /* list prints the built-ins first */
+	cr_assert_eq(mms_cmd_list.run(2, argv), MMS_EXIT_USAGE);
+	cr_assert_eq(mms_cmd_bench.run(3, bench_argv), MMS_EXIT_USAGE);
+	fflush(stderr);
+	dup2(saved, 2);
+	rewind(capture);
+	n = fread(said, 1, sizeof(said) - 1, capture);
+	said[n] = '\0';
+	cr_assert(strstr(said, "backend ABI 2; this libmmshare speaks ABI 1"), "stderr: %s", said);
+	cr_assert(strstr(said, "exports no symbol mmshare_backend"), "stderr: %s", said);
+}
