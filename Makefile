@@ -123,6 +123,12 @@ PLUGIN_CFLAGS = $(shell PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cfla
 $(STAGE)/lib/pkgconfig/mmshare.pc: $(BUILD)/libmmshare.a $(BUILD)/mmshare include/mmshare.h include/mmshare-backend.h
 	$(MAKE) --no-print-directory install PREFIX=$(STAGE) BUILD=$(BUILD) SANITIZE=$(SANITIZE) >/dev/null
 
+# An application built the same way, linking the staged libmmshare.so (tests/test_plugin.c runs it).
+$(BUILD)/tests/plugin_host: tests/hosts/plugin_host.c $(STAGE)/lib/pkgconfig/mmshare.pc
+	@mkdir -p $(@D)
+	$(CC) $(PLUGIN_CFLAGS) -std=gnu11 -O2 -Wall -Wextra -Werror $(SANFLAGS) -o $@ $< \
+	  $(shell PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --libs mmshare) -Wl,-rpath,$(STAGE)/lib
+
 examples: $(EXAMPLES)
 $(BUILD)/examples/libmms-%.so: examples/%.c $(STAGE)/lib/pkgconfig/mmshare.pc
 	@mkdir -p $(@D)
@@ -132,7 +138,7 @@ $(BUILD)/examples/libmms-%-broken.so: examples/%.c $(STAGE)/lib/pkgconfig/mmshar
 	$(CC) $(PLUGIN_CFLAGS) -DEXAMPLE_BROKEN -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC $(SANFLAGS) -shared -o $@ $<
 
 # The tests find the peer programs, plug-ins and the tool through MMS_BUILD.
-test: all bench-deps $(BUILD)/tests/mms_tests $(PEERS) $(BADPLUGS) $(EXAMPLES)
+test: all bench-deps $(BUILD)/tests/mms_tests $(PEERS) $(BADPLUGS) $(EXAMPLES) $(BUILD)/tests/plugin_host
 	MMS_BUILD=$(BUILD) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  $(BUILD)/tests/mms_tests --jobs 2
 	/usr/bin/python3 tests/report_test.py

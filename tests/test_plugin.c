@@ -135,3 +135,24 @@ Test(plugin, tool_refuses_a_bad_plugin)
 	cr_assert(strstr(said, "backend ABI 2; this libmmshare speaks ABI 1"), "stderr: %s", said);
 	cr_assert(strstr(said, "exports no symbol mmshare_backend"), "stderr: %s", said);
 }
+
+/*
+ * An application compiled against the installed headers and linked with the installed
+ * libmmshare.so through pkg-config (the Makefile stages an install), loading a plug-in by path.
+ */
+Test(plugin, loads_into_an_application_linked_with_the_shared_library, .timeout = 60)
+{
+	const char *build = getenv("MMS_BUILD");
+	char host[512];
+	pid_t pid;
+
+	snprintf(host, sizeof(host), "%s/tests/plugin_host", build ? build : "build");
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		execl(host, host, plugin("dupe"), (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(child_status(pid), 0, "plugin_host: 2 = no handle, 4 = a counter failed, "
+		     "5 = lost updates, 127 = not built");
+}
