@@ -212,6 +212,11 @@ void mms_area_close(struct mms_area *a)
 		close(a->fd);
 }
 
+void mms_area_close_method(struct mms_store *s)
+{
+	mms_area_close(mms_area_of(s));
+}
+
 void *mms_area_lock_line(struct mms_area *a)
 {
 	return &a->hdr->mutex;

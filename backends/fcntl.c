@@ -18,11 +18,6 @@ static int fcntl_open(struct mms_store *s)
 	return mms_area_open(mms_area_of(s), MMS_STORE_MEMFD);
 }
 
-static void fcntl_close(struct mms_store *s)
-{
-	mms_area_close(mms_area_of(s));
-}
-
 static int fcntl_lock(struct mms_store *s, enum mms_lock_mode mode)
 {
 	return mms_record_lock(s, mms_area_of(s)->fd, mode, 0);
@@ -41,7 +36,7 @@ const struct mms_backend mms_backend_fcntl = {
 	.summary = "POSIX record locks on a private memfd; readers share, the kernel frees a dead holder's lock",
 	.caps    = MMS_CAP_SHARED_READ | MMS_CAP_HOSTILE_SAFE | MMS_CAP_MAPPING,
 	.open    = fcntl_open,
-	.close   = fcntl_close,
+	.close   = mms_area_close_method,
 	.lock    = fcntl_lock,
 	.unlock  = fcntl_unlock,
 	.get     = mms_area_get_locked,

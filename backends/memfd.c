@@ -42,11 +42,6 @@ static int memfd_attach(struct mms_store *s, int fd)
 	return err;
 }
 
-static void memfd_close(struct mms_store *s)
-{
-	mms_area_close(mms_area_of(s));
-}
-
 const struct mms_backend mms_backend_memfd = {
 	.abi     = MMS_BACKEND_ABI,
 	.state_size = sizeof(struct mms_area),
@@ -56,7 +51,7 @@ const struct mms_backend mms_backend_memfd = {
 		   MMS_CAP_MAPPING,
 	.open    = memfd_open,
 	.attach  = memfd_attach,
-	.close   = memfd_close,
+	.close   = mms_area_close_method,
 	.lock    = mms_ofd_lock,
 	.unlock  = mms_ofd_unlock,
 	.get     = mms_seq_get,

@@ -11,29 +11,14 @@
 #include "mmshare.h"
 #include "backend.h"
 
-static int mutex_open(struct mms_store *s)
-{
-	struct mms_area *a = mms_area_of(s);
-	int err = mms_area_open(a, MMS_STORE_ANON);
-
-	if (!err && (err = mms_rmutex_init(a)))
-		mms_area_close(a);
-	return err;
-}
-
-static void mutex_close(struct mms_store *s)
-{
-	mms_area_close(mms_area_of(s));
-}
-
 const struct mms_backend mms_backend_mutex = {
 	.abi     = MMS_BACKEND_ABI,
 	.state_size = sizeof(struct mms_area),
 	.name    = "mutex",
 	.summary = "robust process-shared pthread mutex; dead owners repaired (EOWNERDEAD)",
 	.caps    = MMS_CAP_MAPPING,
-	.open    = mutex_open,
-	.close   = mutex_close,
+	.open    = mms_rmutex_open_method,
+	.close   = mms_area_close_method,
 	.lock    = mms_rmutex_lock,
 	.unlock  = mms_rmutex_unlock,
 	.get     = mms_area_get_locked,

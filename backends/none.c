@@ -16,11 +16,6 @@ static int none_open(struct mms_store *s)
 	return mms_area_open(mms_area_of(s), MMS_STORE_ANON);
 }
 
-static void none_close(struct mms_store *s)
-{
-	mms_area_close(mms_area_of(s));
-}
-
 static int none_lock(struct mms_store *s, enum mms_lock_mode mode)
 {
 	(void)s;
@@ -67,7 +62,7 @@ const struct mms_backend mms_backend_none = {
 	.summary = "UNSAFE negative control: no lock, no check; values tear",
 	.caps    = MMS_CAP_UNSAFE | MMS_CAP_MAPPING,
 	.open    = none_open,
-	.close   = none_close,
+	.close   = mms_area_close_method,
 	.lock    = none_lock,
 	.unlock  = none_lock,
 	.get     = none_get,

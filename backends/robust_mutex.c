@@ -75,6 +75,16 @@ int mms_rmutex_init(struct mms_area *a)
 	return err;
 }
 
+int mms_rmutex_open_method(struct mms_store *s)
+{
+	struct mms_area *a = mms_area_of(s);
+	int err = mms_area_open(a, MMS_STORE_ANON);
+
+	if (!err && (err = mms_rmutex_init(a)))
+		mms_area_close(a);
+	return err;
+}
+
 /* Not a secret: it only makes a random scribble pass for a record once in 2^32. */
 static uint32_t owner_check(uint64_t ns, uint32_t tid)
 {

@@ -43,11 +43,6 @@ static int seqlock_open(struct mms_store *s)
 	return err;
 }
 
-static void seqlock_close(struct mms_store *s)
-{
-	mms_area_close(mms_area_of(s));
-}
-
 static int seqlock_get(struct mms_store *s, void *buf, size_t cap, size_t *len, int held)
 {
 	planted_slowdown(s->size);
@@ -61,7 +56,7 @@ const struct mms_backend mms_backend_seqlock = {
 	.summary = "two-slot sequence lock: readers never block or write; writers take a robust mutex",
 	.caps    = MMS_CAP_SHARED_READ | MMS_CAP_READ_NOWAIT | MMS_CAP_MAPPING,
 	.open    = seqlock_open,
-	.close   = seqlock_close,
+	.close   = mms_area_close_method,
 	.lock    = mms_rmutex_lock,
 	.unlock  = mms_rmutex_unlock,
 	.get     = seqlock_get,

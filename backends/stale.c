@@ -42,29 +42,14 @@ static int stale_get(struct mms_store *s, void *buf, size_t cap, size_t *len, in
 	return stale ? 0 : mms_area_get_locked(s, buf, cap, len, held);
 }
 
-static int stale_open(struct mms_store *s)
-{
-	struct mms_area *a = mms_area_of(s);
-	int err = mms_area_open(a, MMS_STORE_ANON);
-
-	if (!err && (err = mms_rmutex_init(a)))
-		mms_area_close(a);
-	return err;
-}
-
-static void stale_close(struct mms_store *s)
-{
-	mms_area_close(mms_area_of(s));
-}
-
 const struct mms_backend mms_backend_stale = {
 	.abi     = MMS_BACKEND_ABI,
 	.state_size = sizeof(struct mms_area),
 	.name    = "stale",
 	.summary = "UNSAFE negative control: whole values, but some gets return the previous one",
 	.caps    = MMS_CAP_UNSAFE | MMS_CAP_MAPPING,
-	.open    = stale_open,
-	.close   = stale_close,
+	.open    = mms_rmutex_open_method,
+	.close   = mms_area_close_method,
 	.lock    = mms_rmutex_lock,
 	.unlock  = mms_rmutex_unlock,
 	.get     = stale_get,

@@ -110,6 +110,8 @@ int  mms_area_open(struct mms_area *a, enum mms_storage storage);
 /* Map the area in fd after checking seals, size, magic, version, checksum and backend name. */
 int  mms_area_attach(struct mms_area *a, int fd);
 void mms_area_close(struct mms_area *a);
+/* The close method of a backend whose state is an area: mms_area_close. */
+void mms_area_close_method(struct mms_store *s);
 /* The area's lock line: MMS_AREA_LOCK_BYTES bytes, zeroed, for a backend's own lock word. */
 #define MMS_AREA_LOCK_BYTES 64
 void *mms_area_lock_line(struct mms_area *a);
@@ -131,6 +133,8 @@ int  mms_seq_set(struct mms_store *s, const void *data, size_t len, int held);
 
 /* The robust process-shared mutex in the lock line (init after mms_area_open). */
 int  mms_rmutex_init(struct mms_area *a);
+/* The open method of a backend that is an anonymous area locked by the robust mutex. */
+int  mms_rmutex_open_method(struct mms_store *s);
 int  mms_rmutex_lock(struct mms_store *s, enum mms_lock_mode mode);
 int  mms_rmutex_unlock(struct mms_store *s, enum mms_lock_mode mode);
 
