@@ -13,7 +13,10 @@
 	X(errors_oversize_keeps_old)    \
 	X(errors_bad_arguments)         \
 	X(errors_short_buffer)          \
-	X(lock_misuse)
+	X(lock_misuse)                  \
+	X(fork_child_not_owner)         \
+	X(rmw_counter_exact)            \
+	X(torn_no_torn_values)
 
 #define DECLARE(id) extern const struct conform_case conform_case_##id;
 #define ENTRY(id)   &conform_case_##id,
