@@ -16,7 +16,10 @@
 	X(lock_misuse)                  \
 	X(fork_child_not_owner)         \
 	X(rmw_counter_exact)            \
-	X(torn_no_torn_values)
+	X(torn_no_torn_values)          \
+	X(crash_killed_holder)          \
+	X(crash_killed_writer_readers)  \
+	X(crash_sigkill_anywhere)
 
 #define DECLARE(id) extern const struct conform_case conform_case_##id;
 #define ENTRY(id)   &conform_case_##id,
