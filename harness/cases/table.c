@@ -19,7 +19,8 @@
 	X(torn_no_torn_values)          \
 	X(crash_killed_holder)          \
 	X(crash_killed_writer_readers)  \
-	X(crash_sigkill_anywhere)
+	X(crash_sigkill_anywhere)       \
+	X(scribble_any_bytes)
 
 #define DECLARE(id) extern const struct conform_case conform_case_##id;
 #define ENTRY(id)   &conform_case_##id,
