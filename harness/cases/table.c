@@ -20,6 +20,10 @@
 	X(crash_killed_holder)          \
 	X(crash_killed_writer_readers)  \
 	X(crash_sigkill_anywhere)       \
+	X(tpl_round_trip)               \
+	X(tpl_empty_and_other_format)   \
+	X(tpl_malformed_images)         \
+	X(tpl_oversize_keeps_old)       \
 	X(scribble_any_bytes)
 
 #define DECLARE(id) extern const struct conform_case conform_case_##id;
