@@ -24,7 +24,13 @@
 	X(tpl_empty_and_other_format)   \
 	X(tpl_malformed_images)         \
 	X(tpl_oversize_keeps_old)       \
-	X(scribble_any_bytes)
+	X(scribble_any_bytes)           \
+	X(oracle_check_2)               \
+	X(oracle_check_4)               \
+	X(oracle_rmw_2)                 \
+	X(oracle_rmw_4)                 \
+	X(oracle_kill_2)                \
+	X(oracle_kill_4)
 
 #define DECLARE(id) extern const struct conform_case conform_case_##id;
 #define ENTRY(id)   &conform_case_##id,
