@@ -4,8 +4,8 @@
 #include "bench.h"
 #include "cases.h"
 
-#define ORACLE_OPS "20000"      /* operations per worker: at most ~0.7 s on the slowest backend */
-#define ORACLE_MIN_OPS 10000    /* a history shorter than this checked too little to pass */
+#define ORACLE_SECONDS "0.1"    /* measured time: kills land at fractions of it, whatever the pace */
+#define ORACLE_MIN_OPS 1000     /* a history shorter than this checked too little to pass */
 
 /* One oracle case: the bench options that differ between them. */
 struct oracle_run {
@@ -43,7 +43,7 @@ static int oracle(struct conform_ctx *c, const struct oracle_run *run)
 	static struct bench_result r;
 	char procs[16];
 	char *argv[] = { "conform", "--procs", procs, "--write-ratio", "50", "--size", "256",
-			 "--ops", ORACLE_OPS, "--warmup", "0", "--check", "--quiet",
+			 "--duration", ORACLE_SECONDS, "--warmup", "0", "--check", "--quiet",
 			 "--rmw", (char *)run->rmw, "--kill", (char *)run->kill, NULL };
 	struct bench_point pt = { .backend = c->backend, .mode = BENCH_RAW, .write_ratio = 50,
 				  .size = 256, .seq = 1, .of = 1 };
