@@ -25,7 +25,7 @@ TEST_LIBS = $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
 LIB_SRC   := $(wildcard backends/*.c) $(wildcard lib/*.c)
 TOOL_MAIN := harness/mmshare.c
-TOOL_SRC  := $(filter-out $(TOOL_MAIN),$(wildcard harness/*.c))
+TOOL_SRC  := $(filter-out $(TOOL_MAIN),$(wildcard harness/*.c)) $(wildcard harness/cases/*.c)
 TEST_SRC  := $(wildcard tests/test_*.c)
 PEER_SRC  := $(wildcard tests/peers/*.c)
 BADPLUG_SRC := $(wildcard tests/plugins/*.c)
@@ -82,6 +82,8 @@ $(BUILD)/obj/%.o: %.c | $(BUILD)/.deps
 
 # Tests may reach into every floor; nothing else includes the harness's headers.
 $(TEST_OBJ): CPPFLAGS += -Iharness
+# The contract's cases (harness/cases/) include the harness's headers too.
+$(filter $(BUILD)/obj/harness/cases/%,$(TOOL_OBJ)): CPPFLAGS += -Iharness
 
 $(BUILD)/libmmshare.a: $(LIB_OBJ)
 	@rm -f $@

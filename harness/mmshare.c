@@ -10,6 +10,7 @@ static const struct mms_command *const commands[] = {
 	&mms_cmd_bench,
 	&mms_cmd_compare,
 	&mms_cmd_speed,
+	&mms_cmd_conform,
 	NULL,
 };
 

@@ -1,5 +1,6 @@
-/* test_bench.c -- `mmshare bench`: bad options exit 2, the oracle catches the negative controls,
- * and every real backend survives kills with zero violations. */
+/* test_bench.c -- `mmshare bench`: bad options exit 2, the oracle catches the negative controls.
+ * That every real backend survives kills with zero violations is the conformance case
+ * oracle.kill_2 (and kill_4), run per backend by tests/test_conform.c. */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,26 +86,6 @@ Test(bench, negative_control_none_is_caught, .timeout = 120)
 Test(bench, negative_control_stale_is_caught, .timeout = 120)
 {
 	run_control("stale");
-}
-
-BACKEND_PARAMS(bench, kills_leave_no_violation)
-ParameterizedTest(int *i, bench, kills_leave_no_violation, .timeout = 120)
-{
-	char json[] = "/tmp/mms-bench-XXXXXX";
-	int fd = mkstemp(json);
-	const char *args[] = { "--backend", backend_at(i), "--procs", "2", "--write-ratio", "50",
-			       "--size", "256", "--rmw", "20", "--duration", "0.3", "--warmup", "0",
-			       "--kill", "3", "--check", "--quiet", "--json", json, NULL };
-
-	cr_assert_geq(fd, 0);
-	close(fd);
-	cr_assert_eq(bench(args), MMS_EXIT_OK, "%s failed under kills", backend_at(i));
-	cr_assert_eq(json_sum(json, "kills"), 3);
-	cr_assert_eq(json_sum(json, "torn"), 0);
-	cr_assert_eq(json_sum(json, "violations"), 0);
-	cr_assert_eq(json_sum(json, "lost_updates"), 0);
-	cr_assert_gt(json_sum(json, "history_ops"), 1000, "the run did check something");
-	unlink(json);
 }
 
 /* A checked run that reaches its history budget stops recording, says so, and still passes. */

@@ -160,6 +160,33 @@ ParameterizedTest(int *i, waits, former_holder_in_lock_word, .timeout = WAITS_TI
 }
 
 /*
+ * A lock word naming a process that no longer exists, which the kernel never saw die holding it:
+ * lock and set report MMS_ECORRUPT instead of waiting for ever. (From test_scribble.c, whose
+ * other test is the conformance case scribble.any_bytes now.)
+ */
+BACKEND_PARAMS(waits, dead_pid_in_lock_word)
+ParameterizedTest(int *i, waits, dead_pid_in_lock_word, .timeout = WAITS_TIMEOUT_S)
+{
+	int is_lock = lock_word_is_lock(backend_at(i));
+	struct mms *m;
+	pid_t gone = fork();
+	int err;
+
+	if (gone == 0)
+		_exit(0);
+	cr_assert_eq(child_status(gone), 0);
+	hang_guard(WAITS_TIMEOUT_S);
+	m = area_with(backend_at(i), "before");
+	*lock_word(m) = gone;
+	err = mms_lock(m);
+	expect_err(is_lock, err, MMS_ECORRUPT, "lock");
+	if (err == 0)
+		cr_assert_eq(mms_unlock(m), 0);
+	expect_err(is_lock, mms_set(m, "after", 5), MMS_ECORRUPT, "set");
+	mms_free(m);
+}
+
+/*
  * A child that makes its lock word look as if it had just taken the lock and not yet written
  * its owner record, then stops (SIGSTOP) until the parent kills it.
  */
