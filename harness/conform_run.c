@@ -95,17 +95,20 @@ void conform_cap_names(unsigned bits, char *out, size_t cap)
 		{ MMS_CAP_EXPORT_FD, "MMS_CAP_EXPORT_FD" },
 		{ MMS_CAP_UNSAFE, "MMS_CAP_UNSAFE" },
 		{ MMS_CAP_HOSTILE_SAFE, "MMS_CAP_HOSTILE_SAFE" },
+		{ MMS_CAP_MAPPING, "MMS_CAP_MAPPING" },
 	};
+	unsigned known = 0;
 	size_t k, used = 0;
 
 	out[0] = '\0';
-	for (k = 0; k < sizeof(caps) / sizeof(caps[0]) && used < cap; k++)
+	for (k = 0; k < sizeof(caps) / sizeof(caps[0]) && used < cap; k++) {
+		known |= caps[k].bit;
 		if (bits & caps[k].bit)
 			used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? " " : "",
 						 caps[k].name);
-	if (bits & ~(MMS_CAP_SHARED_READ | MMS_CAP_READ_NOWAIT | MMS_CAP_EXPORT_FD |
-		     MMS_CAP_UNSAFE | MMS_CAP_HOSTILE_SAFE) && used < cap)
-		snprintf(out + used, cap - used, "%sbits 0x%x", used ? " " : "", bits);
+	}
+	if ((bits & ~known) && used < cap)
+		snprintf(out + used, cap - used, "%sbits 0x%x", used ? " " : "", bits & ~known);
 }
 
 /*
