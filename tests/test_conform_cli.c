@@ -289,3 +289,43 @@ Test(conform_cli, list_names_every_case)
 		total++;
 	cr_assert_eq(n, total, "%zu of %zu cases listed", n, total);
 }
+
+/* The example plug-in (examples/spin.c), built against the staged install with pkg-config. */
+static void example(char *path, size_t cap, const char *name)
+{
+	const char *build = getenv("MMS_BUILD");
+
+	snprintf(path, cap, "%s/examples/libmms-%s.so", build ? build : "build", name);
+}
+
+Test(conform_cli, example_plugin_passes_every_case, .timeout = 120)
+{
+	char plugin[512];
+	const char *args[] = { "conform", "--backend", plugin, NULL };
+	struct tool_run r;
+
+	example(plugin, sizeof(plugin), "spin");
+	r = tool(args);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert(strstr(r.out, " 0 failed"), "%s", r.out);
+	free(r.out);
+}
+
+/*
+ * Its deliberately broken copy (-DEXAMPLE_BROKEN: a dead holder is never taken over) must fail,
+ * and the killed-holder case must name the evidence. Only that case runs: every case a wedged
+ * lock fails waits out its timeout.
+ */
+Test(conform_cli, broken_example_fails_the_killed_holder_case, .timeout = 120)
+{
+	char plugin[512];
+	const char *args[] = { "conform", "--backend", plugin, "--case", "crash.killed_holder", NULL };
+	struct tool_run r;
+
+	example(plugin, sizeof(plugin), "spin-broken");
+	r = tool(args);
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	cr_assert(strstr(r.out, "crash.killed_holder") && strstr(r.out, "FAIL") &&
+		  strstr(r.out, "was killed"), "%s", r.out);
+	free(r.out);
+}
