@@ -15,10 +15,21 @@ const struct mms_backend *mms_builtin_find(const char *name);
 int mms_rmutex_kind_expected(void);
 
 /*
- * Kernel record locks on byte 0 of fd (record_lock.c): classic POSIX locks (owned by the process)
+ * Kernel record locks on byte 0 of fd (kernel_lock.c): classic POSIX locks (owned by the process)
  * or OFD locks (owned by the open file description), waiting as s->timeout_ns allows.
  */
 int mms_record_lock(struct mms_store *s, int fd, enum mms_lock_mode mode, int ofd);
 int mms_record_unlock(int fd, int ofd);
+
+/*
+ * A lock the kernel keeps, as two calls: try_once never blocks (-1 with EAGAIN, EACCES or
+ * EWOULDBLOCK when another holds it), wait blocks (-1 with EINTR: call again). mms_klock_take
+ * runs them as s->timeout_ns allows and counts contention.
+ */
+struct mms_klock {
+	int (*try_once)(int fd, int arg);
+	int (*wait)(int fd, int arg);
+};
+int mms_klock_take(struct mms_store *s, const struct mms_klock *k, int fd, int arg);
 
 #endif

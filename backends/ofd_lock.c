@@ -110,6 +110,19 @@ int mms_ofd_open(struct mms_area *a)
 	return 0;
 }
 
+int mms_ofd_open_method(struct mms_store *s)
+{
+	struct mms_area *a = mms_area_of(s);
+	int err = mms_area_open(a, MMS_STORE_MEMFD);
+
+	if (err)
+		return err;
+	err = mms_ofd_open(a);
+	if (err)
+		mms_area_close(a);
+	return err;
+}
+
 /* Forget a; harmless on an area that never had a description of its own. */
 void mms_ofd_close(struct mms_area *a)
 {

@@ -10,6 +10,8 @@
 	X(fcntl)        \
 	X(seqlock)      \
 	X(memfd)        \
+	X(ofd)          \
+	X(flock)        \
 	X(none)         \
 	X(stale)
 

@@ -140,6 +140,8 @@ int  mms_rmutex_unlock(struct mms_store *s, enum mms_lock_mode mode);
 
 /* OFD write locks on a memfd area through a description of this process's own, renewed at fork. */
 int  mms_ofd_open(struct mms_area *a);
+/* The open method of a backend that is a memfd area locked through such a description. */
+int  mms_ofd_open_method(struct mms_store *s);
 void mms_ofd_close(struct mms_area *a);
 int  mms_ofd_lock(struct mms_store *s, enum mms_lock_mode mode);
 int  mms_ofd_unlock(struct mms_store *s, enum mms_lock_mode mode);
