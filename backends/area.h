@@ -39,6 +39,9 @@ struct mms_header {
 	uint8_t  pad3[MMS_CACHELINE];   /* keeps slot 0 off the gen line's adjacent-line prefetch */
 };
 
+_Static_assert(offsetof(struct mms_header, gen) - offsetof(struct mms_header, mutex) ==
+	       MMS_AREA_LOCK_BYTES, "the lock line is MMS_AREA_LOCK_BYTES: bump MMS_BACKEND_ABI");
+
 /* A value slot: generation g lives in slot g & 1; the other slot is where the next write goes. */
 struct mms_slot {
 	uint64_t gen;               /* generation this slot holds */

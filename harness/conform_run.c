@@ -125,6 +125,7 @@ static void __attribute__((noreturn)) child(const struct conform_case *cc, const
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != runner)
 		_exit(127);
+	dup2(2, 1);             /* what a backend prints must not land in the runner's TAP */
 	w.status = cc->run(&ctx);
 	if (w.status == CONFORM_FAIL && !ctx.evidence[0])
 		snprintf(ctx.evidence, sizeof(ctx.evidence), "failed without evidence");
@@ -235,9 +236,52 @@ static int skipped(const struct conform_case *cc, unsigned caps, struct conform_
 	return 1;
 }
 
+/*
+ * The case running now, whose group a signal that ends the runner ends too: the group is not
+ * the terminal's, so a Ctrl-C would not reach its workers, and PR_SET_PDEATHSIG covers only
+ * the case's own process.
+ */
+static volatile sig_atomic_t running_group;
+static const int ending_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define N_ENDING (sizeof(ending_signals) / sizeof(ending_signals[0]))
+
+static void end_with_runner(int sig)
+{
+	if (running_group > 0)
+		kill(-(pid_t)running_group, SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/*
+ * While a case runs: the ending signals take its group with them, and SIGCHLD is not ignored
+ * (an ignored SIGCHLD, inherited from whoever started us, reaps the child behind our back).
+ */
+static void guard(struct sigaction *saved, pid_t group)
+{
+	struct sigaction sa = { .sa_handler = end_with_runner }, dfl = { .sa_handler = SIG_DFL };
+	size_t k;
+
+	running_group = group;
+	for (k = 0; k < N_ENDING; k++)
+		sigaction(ending_signals[k], &sa, &saved[k]);
+	sigaction(SIGCHLD, &dfl, &saved[N_ENDING]);
+}
+
+static void unguard(const struct sigaction *saved)
+{
+	size_t k;
+
+	for (k = 0; k < N_ENDING; k++)
+		sigaction(ending_signals[k], &saved[k], NULL);
+	sigaction(SIGCHLD, &saved[N_ENDING], NULL);
+	running_group = 0;
+}
+
 void conform_run(const struct conform_case *cc, const char *backend, unsigned caps,
 		 unsigned timeout_s, struct conform_result *res)
 {
+	struct sigaction saved[N_ENDING + 1];
 	struct watch x = { .pidfd = -1 };
 	pid_t runner = getpid();
 	double start = now_s();
@@ -252,8 +296,10 @@ void conform_run(const struct conform_case *cc, const char *backend, unsigned ca
 		return;
 	}
 	fflush(NULL);
+	guard(saved, 0);
 	x.pid = fork();
 	if (x.pid < 0) {
+		unguard(saved);
 		close(p[0]);
 		close(p[1]);
 		fail_setup(res, "fork");
@@ -265,6 +311,7 @@ void conform_run(const struct conform_case *cc, const char *backend, unsigned ca
 	}
 	close(p[1]);
 	setpgid(x.pid, x.pid);          /* also here, so the group exists before we may kill it */
+	running_group = x.pid;
 	x.in = p[0];
 	fcntl(x.in, F_SETFL, O_NONBLOCK);
 	x.pidfd = (int)syscall(SYS_pidfd_open, x.pid, 0);
@@ -273,6 +320,7 @@ void conform_run(const struct conform_case *cc, const char *backend, unsigned ca
 	kill(-x.pid, SIGKILL);
 	kill(x.pid, SIGKILL);
 	waitpid(x.pid, &st, 0);
+	unguard(saved);
 	res->seconds = now_s() - start;
 	if (hung && x.got < sizeof(x.w)) {
 		res->status = CONFORM_FAIL;

@@ -28,7 +28,8 @@ enum mms_lock_mode { MMS_LOCK_SHARED, MMS_LOCK_EXCL };
 /*
  * What every backend's state begins with, as SQLite's sqlite3_file does: a backend defines its
  * own struct with this as the first member and says its size in state_size; libmmshare
- * allocates it zeroed, fills these fields and hands it to every method.
+ * allocates it zeroed and aligned to 64 bytes (a state that needs more alignment is not
+ * supported), fills these fields and hands it to every method.
  */
 struct mms_store {
 	const struct mms_backend *be;   /* the methods (set before open or attach) */
@@ -41,7 +42,10 @@ struct mms_store {
  * One lock strategy, built in or loaded from a plug-in. Methods return 0 or a negative MMS_E*
  * code, never print and never exit. get and set take held != 0 when the calling handle already
  * holds the exclusive lock (mms_lock): they must then neither take nor release it. A method a
- * capability bit governs is called only when the bit is set.
+ * capability bit governs is called only when the bit is set. open and attach that fail must
+ * undo their own work: close is called only on a state whose open or attach succeeded. A
+ * forked child inherits the state as it is; a backend that needs a per-process resource renews
+ * it with pthread_atfork (as the ofd helpers do).
  */
 struct mms_backend {
 	uint32_t abi;               /* MMS_BACKEND_ABI, as the plug-in was compiled */

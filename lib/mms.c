@@ -82,7 +82,8 @@ int mms_new(struct mms **out, const char *backend, size_t size)
 
 /*
  * The backend is the one the area's header names, which must be built in or loaded already
- * (mms_backend_load) and must export its areas.
+ * (mms_backend_load) and must export its areas. The name comes from memory a peer may have
+ * written, so it is only ever looked up, never loaded: a path there is no backend.
  */
 int mms_attach(struct mms **out, int fd)
 {
@@ -96,7 +97,7 @@ int mms_attach(struct mms **out, int fd)
 	err = mms_area_peek_backend(fd, name);
 	if (err)
 		return err;
-	be = mms_backend_find(name);
+	be = mms_backend_name_valid(name) ? mms_backend_known(name) : NULL;
 	if (!be || !(be->caps & MMS_CAP_EXPORT_FD))
 		return MMS_EINVAL;
 	m = handle_alloc(be, 0);

@@ -1,6 +1,7 @@
 /* plugin.c -- loading backends from shared objects, checked before anything of theirs runs. */
 #include <dlfcn.h>
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,17 @@
 #include "mmshare-backend.h"
 #include "backend.h"
 #include "registry.h"
+
+/*
+ * What compiled plug-ins depend on. A change that trips one of these breaks every plug-in
+ * built before it: bump MMS_BACKEND_ABI with it (README, "The ABI version rule").
+ */
+_Static_assert(MMS_BACKEND_ABI == 1, "update the sizes below for the new ABI");
+_Static_assert(sizeof(struct mms_store) == 32, "struct mms_store changed: bump MMS_BACKEND_ABI");
+_Static_assert(sizeof(struct mms_backend) == 104, "struct mms_backend changed: bump MMS_BACKEND_ABI");
+_Static_assert(sizeof(struct mms_area) == 88, "struct mms_area changed: bump MMS_BACKEND_ABI");
+_Static_assert(sizeof(struct mms_stats) == 24, "struct mms_stats changed: bump MMS_BACKEND_ABI");
+_Static_assert(offsetof(struct mms_area, store) == 0, "the helpers cast a store to its area");
 
 #define MAX_PLUGINS     16
 #define MAX_STATE_SIZE  (1u << 20)      /* a backend's per-handle state; more is a mistake */
@@ -38,11 +50,12 @@ static int refuse(char *why, size_t why_len, const char *fmt, ...)
 	return MMS_ENOBACKEND;
 }
 
-static int name_valid(const char *name)
+/* "bare-" names are the bench's baselines (bare loops around a lock), never a backend. */
+int mms_backend_name_valid(const char *name)
 {
 	size_t n = strnlen(name, MMS_BACKEND_NAME_MAX + 1);
 
-	if (n == 0 || n > MMS_BACKEND_NAME_MAX)
+	if (n == 0 || n > MMS_BACKEND_NAME_MAX || !strncmp(name, "bare-", 5))
 		return 0;
 	return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
@@ -80,9 +93,9 @@ static int table_valid(const struct mms_backend *be, char *why, size_t why_len)
 		return refuse(why, why_len, "it was built for backend ABI %u; this libmmshare speaks "
 			      "ABI %u (rebuild it against this mmshare-backend.h)", be->abi,
 			      MMS_BACKEND_ABI);
-	if (!be->name || !name_valid(be->name))
-		return refuse(why, why_len, "its name is not 1..%d characters of [a-z0-9_-]",
-			      MMS_BACKEND_NAME_MAX);
+	if (!be->name || !mms_backend_name_valid(be->name))
+		return refuse(why, why_len, "its name is not 1..%d characters of [a-z0-9_-] "
+			      "(nor bare-*, the bench's baselines)", MMS_BACKEND_NAME_MAX);
 	if (!be->summary)
 		return refuse(why, why_len, "backend '%s' has no summary", be->name);
 	if (be->state_size < sizeof(struct mms_store) || be->state_size > MAX_STATE_SIZE)
@@ -128,7 +141,20 @@ static int plugin_add(const struct mms_backend *be, const char *path, char *why,
 	return 0;
 }
 
-/* Open the object and find its table; on failure nothing stays loaded. */
+/* Whether the table lies in the object at path, not in one of its dependencies. */
+static int table_in(const struct mms_backend *be, const char *path)
+{
+	char real[PATH_MAX];
+	Dl_info info;
+
+	return dladdr(be, &info) && info.dli_fname && realpath(info.dli_fname, real) &&
+	       !strcmp(real, path);
+}
+
+/*
+ * Open the object and find its table; on failure nothing stays loaded. dlsym searches the
+ * object's dependencies too, so the table found must be the object's own.
+ */
 static int object_open(const char *path, void **dl, const struct mms_backend **be, char *why,
 		       size_t why_len)
 {
@@ -141,7 +167,7 @@ static int object_open(const char *path, void **dl, const struct mms_backend **b
 	}
 	dlerror();
 	*be = dlsym(*dl, MMS_BACKEND_SYMBOL);
-	if (!*be) {
+	if (!*be || !table_in(*be, path)) {
 		dlclose(*dl);
 		return refuse(why, why_len, "it exports no symbol %s (see mmshare-backend.h)",
 			      MMS_BACKEND_SYMBOL);
@@ -152,32 +178,34 @@ static int object_open(const char *path, void **dl, const struct mms_backend **b
 int mms_backend_load(const char *path, const char **name, char *why, size_t why_len)
 {
 	char real[PATH_MAX];
-	const struct mms_backend *be;
-	void *dl;
+	const struct mms_backend *be = NULL;
+	void *dl = NULL;
 	int err;
 
-	if (!path || !*path)
+	if (!path || !*path) {
+		refuse(why, why_len, "no path given");
 		return MMS_EINVAL;
+	}
 	if (!realpath(path, real))
 		return refuse(why, why_len, "cannot load: %s: %m", path);
-	pthread_mutex_lock(&plugins_lock);
+	/* Outside the lock: a plug-in's constructor may itself look backends up. */
 	err = object_open(real, &dl, &be, why, why_len);
 	if (err)
-		goto unlock;
+		return err;
 	err = table_valid(be, why, why_len);
-	if (!err)
+	if (!err) {
+		pthread_mutex_lock(&plugins_lock);
 		err = plugin_add(be, real, why, why_len);
+		pthread_mutex_unlock(&plugins_lock);
+	}
 	if (err) {
 		dlclose(dl);            /* a refusal, or one reference too many to the same object */
 		if (err < 0)
-			goto unlock;
-		err = 0;
+			return err;
 	}
 	if (name)
 		*name = be->name;
-unlock:
-	pthread_mutex_unlock(&plugins_lock);
-	return err;
+	return 0;
 }
 
 const struct mms_backend *mms_plugin_find(const char *name)

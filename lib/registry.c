@@ -36,14 +36,18 @@ const char *const *mms_backends_all(void)
 	return all_names;
 }
 
+const struct mms_backend *mms_backend_known(const char *name)
+{
+	const struct mms_backend *be = mms_builtin_find(name);
+
+	return be ? be : mms_plugin_find(name);
+}
+
 const struct mms_backend *mms_backend_find(const char *name)
 {
-	const struct mms_backend *be;
-
 	if (strchr(name, '/'))
 		return mms_backend_load(name, &name, NULL, 0) ? NULL : mms_plugin_find(name);
-	be = mms_builtin_find(name);
-	return be ? be : mms_plugin_find(name);
+	return mms_backend_known(name);
 }
 
 const char *mms_backend_summary(const char *backend)

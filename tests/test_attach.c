@@ -1,5 +1,8 @@
-/* test_attach.c -- what mms_attach does to the caller's other handles when it refuses an fd. */
+/* test_attach.c -- what mms_attach refuses, and what a refusal does to the caller's other handles. */
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <xxhash.h>
 
 #include "common.h"
 #include "inside.h"
@@ -44,5 +47,38 @@ Test(attach, refusal_keeps_the_record_lock, .timeout = ATTACH_TIMEOUT_S)
 	held = parent_holds_record_lock(area_of(m)->fd);
 	cr_assert_eq(held, 0, "after the refused attach the lock is %s", held == 1 ? "gone" : "not ours");
 	cr_assert_eq(mms_unlock(m), 0);
+	mms_free(m);
+}
+
+/*
+ * The backend name in an exported area's header is a peer's to write, and its checksum is no
+ * secret: a name that is a path to a shared object must never be loaded by mms_attach (it would
+ * run the object's code in the attaching process).
+ */
+Test(attach, header_naming_a_path_loads_nothing, .timeout = ATTACH_TIMEOUT_S)
+{
+	const char *build = getenv("MMS_BUILD");
+	char target[512], link[16];
+	struct mms_header *h;
+	struct mms *m, *m2 = NULL;
+	unsigned caps;
+
+	char *cwd = getcwd(NULL, 0);
+
+	snprintf(target, sizeof(target), "%s/%s/tests/plugins/dupe.so", cwd, build ? build : "build");
+	free(cwd);
+	snprintf(link, sizeof(link), "/tmp/m%d.so", (int)getpid() % 100000);
+	unlink(link);
+	cr_assert_eq(symlink(target, link), 0);
+	cr_assert_eq(mms_new(&m, "memfd", 16), 0);
+	h = area_of(m)->hdr;
+	memset(h->backend, 0, sizeof(h->backend));
+	memcpy(h->backend, link, strlen(link));
+	h->check = XXH3_64bits(h, offsetof(struct mms_header, check));
+	cr_assert_eq(mms_attach(&m2, mms_fd(m)), MMS_EINVAL);
+	cr_assert_null(m2);
+	cr_assert_eq(mms_backend_caps("dupe", &caps), MMS_ENOBACKEND, "the plug-in was loaded");
+	cr_assert_eq(mms_backend_caps(link, &caps), 0, "the link does name a loadable plug-in");
+	unlink(link);
 	mms_free(m);
 }

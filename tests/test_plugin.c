@@ -98,6 +98,7 @@ Test(plugin, missing_method_is_refused)
 Test(plugin, bad_name_is_refused)
 {
 	refused("bad_name", "name");
+	refused("bare_name", "baselines");
 }
 
 Test(plugin, no_such_file_is_refused)

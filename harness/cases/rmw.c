@@ -1,11 +1,17 @@
 /* rmw.c -- cases: lock/get/set/unlock from several processes is an exact read-modify-write. */
+#include <sched.h>
+
 #include "cases.h"
 
 #define COUNTER_PROCS 4
 #define COUNTER_INCREMENTS 3000
 
-/* One increment under the lock: 0, or the first code that went wrong. */
-static int increment(struct mms *m)
+/*
+ * One increment under the lock: 0, or the first code that went wrong. Every 16th yields the CPU
+ * between its get and its set, so a lock that excludes nobody loses updates even where the
+ * workers would otherwise run one after another (2 CPUs, 4 workers, short time slices).
+ */
+static int increment(struct mms *m, int k)
 {
 	uint64_t v = 0;
 	size_t len;
@@ -13,6 +19,8 @@ static int increment(struct mms *m)
 
 	if (!err)
 		err = mms_get(m, &v, sizeof(v), &len);
+	if (k % 16 == 0)
+		sched_yield();
 	v++;
 	if (!err)
 		err = mms_set(m, &v, sizeof(v));
@@ -28,7 +36,7 @@ static void __attribute__((noreturn)) counter_worker(struct mms *m, int gate[2],
 
 	case_gate_wait(gate);
 	while (r[1] < COUNTER_INCREMENTS && !r[0])
-		if (!(r[0] = increment(m)))
+		if (!(r[0] = increment(m, r[1])))
 			r[1]++;
 	_exit(case_send(out, r, 2) ? 1 : 0);
 }
