@@ -14,7 +14,7 @@ extern "C" {
 /*
  * The ABI version. A plug-in stores the value it was compiled with in its table's abi field;
  * libmmshare loads it only when that equals its own. Any change to a struct or a function of
- * this header that would break a compiled plug-in bumps it (README, "Writing a backend").
+ * this header that would break a compiled plug-in bumps it (README, "The ABI version rule").
  */
 #define MMS_BACKEND_ABI 1
 
