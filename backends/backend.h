@@ -23,13 +23,14 @@ int mms_record_unlock(int fd, int ofd);
 
 /*
  * A lock the kernel keeps, as two calls: try_once never blocks (-1 with EAGAIN, EACCES or
- * EWOULDBLOCK when another holds it), wait blocks (-1 with EINTR: call again). mms_klock_take
- * runs them as s->timeout_ns allows and counts contention.
+ * EWOULDBLOCK when another holds it), wait blocks (-1 with EINTR: call again). The caller tries
+ * once itself (the uncontended path stays a direct call); when that failed, mms_klock_busy
+ * judges its errno and, if the lock is held, waits as s->timeout_ns allows and counts it.
  */
 struct mms_klock {
 	int (*try_once)(int fd, int arg);
 	int (*wait)(int fd, int arg);
 };
-int mms_klock_take(struct mms_store *s, const struct mms_klock *k, int fd, int arg);
+int mms_klock_busy(struct mms_store *s, const struct mms_klock *k, int fd, int arg);
 
 #endif

@@ -31,13 +31,16 @@ static const struct mms_klock flock_klock = { .try_once = flock_try, .wait = flo
 static int flock_lock(struct mms_store *s, enum mms_lock_mode mode)
 {
 	struct mms_area *a = mms_area_of(s);
+	int op;
 
 	if (a->lock_fd < 0) {
 		errno = EBADF;
 		return MMS_ESYS;        /* a fork could not give this process a description */
 	}
-	return mms_klock_take(s, &flock_klock, a->lock_fd,
-			      mode == MMS_LOCK_SHARED ? LOCK_SH : LOCK_EX);
+	op = mode == MMS_LOCK_SHARED ? LOCK_SH : LOCK_EX;
+	if (flock(a->lock_fd, op | LOCK_NB) == 0)
+		return 0;
+	return mms_klock_busy(s, &flock_klock, a->lock_fd, op);
 }
 
 static int flock_unlock(struct mms_store *s, enum mms_lock_mode mode)

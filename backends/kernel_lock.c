@@ -55,10 +55,8 @@ static int poll_lock(const struct mms_klock *k, int fd, int arg, int64_t timeout
 	}
 }
 
-int mms_klock_take(struct mms_store *s, const struct mms_klock *k, int fd, int arg)
+int mms_klock_busy(struct mms_store *s, const struct mms_klock *k, int fd, int arg)
 {
-	if (k->try_once(fd, arg) == 0)
-		return 0;
 	if (!busy())
 		return MMS_ESYS;
 	s->stats->lock_contended++;
@@ -89,7 +87,9 @@ int mms_record_lock(struct mms_store *s, int fd, enum mms_lock_mode mode, int of
 {
 	int type = mode == MMS_LOCK_SHARED ? F_RDLCK : F_WRLCK;
 
-	return mms_klock_take(s, &record_klock, fd, type | (ofd ? RECORD_OFD : 0));
+	if (try_lock(fd, (short)type, ofd ? F_OFD_SETLK : F_SETLK) == 0)
+		return 0;
+	return mms_klock_busy(s, &record_klock, fd, type | (ofd ? RECORD_OFD : 0));
 }
 
 int mms_record_unlock(int fd, int ofd)
