@@ -40,10 +40,11 @@
 
 #ifdef EXAMPLE_BROKEN
 /*
- * The deliberate bug: the holder is never judged, so a holder killed while holding the lock (or a
- * scribbled word) wedges every later locker until its timeout. That is the classic spinlock that
- * trusts every holder to unlock; the killed-holder cases of `mmshare conform` (a SIGKILLed holder,
- * then a lock that must succeed within its timeout) catch it on every run.
+ * The deliberate bug: holder_dead always says "alive", the classic spinlock that trusts every
+ * holder to unlock. A holder SIGKILLed while holding (or a scribbled word) then wedges every
+ * later locker until its timeout. Caught on every run by the killed-holder cases of
+ * `mmshare conform` (a holder killed holding the lock, then a lock that must succeed within a
+ * timeout), as by tests/test_crash.c's sigkill_anywhere when it is pointed at this plug-in.
  */
 #define SPIN_NAME      "spin-broken"
 #define SPIN_SUMMARY   "example plug-in, BROKEN on purpose: a spinlock that never takes over a dead holder"
@@ -57,8 +58,7 @@
 #define SPIN_ROUNDS     10          /* rounds of 1, 2, 4 ... 512 pause instructions */
 #define YIELD_ROUNDS    8           /* then rounds of sched_yield */
 #define SLEEP_MIN_NS    2000        /* then sleeps, doubling from this ... */
-#define SLEEP_MAX_NS    512000      /* ... to this */
-#define LAST_ROUND      (SPIN_ROUNDS + YIELD_ROUNDS + 8)   /* the longest sleep */
+#define LAST_ROUND      (SPIN_ROUNDS + YIELD_ROUNDS + 8)   /* ... 8 times: 512 us */
 #define JUDGE_AFTER_NS  2000000     /* a word standing this long has its holder judged */
 #define TID_MAX         (1 << 22)   /* PID_MAX_LIMIT: no thread id is larger */
 
@@ -228,9 +228,7 @@ static void backoff(unsigned k, int64_t left_ns)
 		return;
 	}
 	k -= YIELD_ROUNDS;
-	ns = k < 8 ? (int64_t)SLEEP_MIN_NS << k : SLEEP_MAX_NS;
-	if (ns > SLEEP_MAX_NS)
-		ns = SLEEP_MAX_NS;
+	ns = (int64_t)SLEEP_MIN_NS << (k < 8 ? k : 8);
 	if (ns > left_ns)
 		ns = left_ns;
 	nanosleep(&(struct timespec){ .tv_sec = 0, .tv_nsec = ns }, NULL);
