@@ -141,7 +141,7 @@ Test(plugin, tool_refuses_a_bad_plugin)
  * An application compiled against the installed headers and linked with the installed
  * libmmshare.so through pkg-config (the Makefile stages an install), loading a plug-in by path.
  */
-Test(plugin, loads_into_an_application_linked_with_the_shared_library, .timeout = 60)
+static int run_host(const char *plugin_path)
 {
 	const char *build = getenv("MMS_BUILD");
 	char host[512];
@@ -151,9 +151,48 @@ Test(plugin, loads_into_an_application_linked_with_the_shared_library, .timeout 
 	pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
-		execl(host, host, plugin("dupe"), (char *)NULL);
+		execl(host, host, plugin_path, (char *)NULL);
 		_exit(127);
 	}
-	cr_assert_eq(child_status(pid), 0, "plugin_host: 2 = no handle, 4 = a counter failed, "
-		     "5 = lost updates, 127 = not built");
+	return child_status(pid);
+}
+
+/* The example plug-in (examples/spin.c), built as an outside project builds one. */
+static const char *example_spin(void)
+{
+	static char path[512];
+	const char *build = getenv("MMS_BUILD");
+
+	snprintf(path, sizeof(path), "%s/examples/libmms-spin.so", build ? build : "build");
+	return path;
+}
+
+Test(plugin, loads_into_an_application_linked_with_the_shared_library, .timeout = 60)
+{
+	cr_assert_eq(run_host(plugin("dupe")), 0, "plugin_host: 2 = no handle, 4 = a counter "
+		     "failed, 5 = lost updates, 127 = not built");
+	cr_assert_eq(run_host(example_spin()), 0, "the example plug-in, in the same application");
+}
+
+/* The example plug-in under the oracle: bench takes its path and measures it by its name. */
+Test(plugin, bench_takes_the_example_by_path, .timeout = 60)
+{
+	char *argv[] = { "bench", "--backend", (char *)example_spin(), "--procs", "2",
+			 "--write-ratio", "50", "--rmw", "20", "--size", "256", "--duration", "0.2",
+			 "--warmup", "0", "--check", "--quiet", NULL };
+	char said[4096] = "";
+	FILE *capture = tmpfile();
+	int saved = dup(1);
+	size_t n;
+
+	cr_assert(capture && saved >= 0);
+	fflush(stdout);
+	dup2(fileno(capture), 1);
+	cr_assert_eq(mms_cmd_bench.run(16, argv), MMS_EXIT_OK);
+	fflush(stdout);
+	dup2(saved, 1);
+	rewind(capture);
+	n = fread(said, 1, sizeof(said) - 1, capture);
+	said[n] = '\0';
+	cr_assert(strstr(said, "\nspin "), "the table names the plug-in's backend: %s", said);
 }
