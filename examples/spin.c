@@ -42,9 +42,9 @@
 /*
  * The deliberate bug: holder_dead always says "alive", the classic spinlock that trusts every
  * holder to unlock. A holder SIGKILLed while holding (or a scribbled word) then wedges every
- * later locker until its timeout. Caught on every run by the killed-holder cases of
- * `mmshare conform` (a holder killed holding the lock, then a lock that must succeed within a
- * timeout), as by tests/test_crash.c's sigkill_anywhere when it is pointed at this plug-in.
+ * later locker until its timeout. `mmshare conform` catches it on every run: crash.killed_holder
+ * (a holder killed holding the lock, then a lock that must succeed within a timeout), and with
+ * it crash.killed_writer_readers, crash.sigkill_anywhere and scribble.any_bytes.
  */
 #define SPIN_NAME      "spin-broken"
 #define SPIN_SUMMARY   "example plug-in, BROKEN on purpose: a spinlock that never takes over a dead holder"
