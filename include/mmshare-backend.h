@@ -43,9 +43,12 @@ struct mms_store {
  * code, never print and never exit. get and set take held != 0 when the calling handle already
  * holds the exclusive lock (mms_lock): they must then neither take nor release it. A method a
  * capability bit governs is called only when the bit is set. open and attach that fail must
- * undo their own work: close is called only on a state whose open or attach succeeded. A
- * forked child inherits the state as it is; a backend that needs a per-process resource renews
- * it with pthread_atfork (as the ofd helpers do).
+ * undo their own work: close is called only on a state whose open or attach succeeded, and in
+ * every process that frees its handle. libmmshare keeps the lock bookkeeping: lock(EXCL) is
+ * never called while the calling handle holds the lock, unlock(EXCL) only when it does, and a
+ * forked child never holds its parent's lock. A forked child inherits the state as it is; a
+ * backend that needs a per-process resource renews it with pthread_atfork (as the ofd helpers
+ * do). The state arrives zeroed but for struct mms_store; the lock line is 64-byte aligned.
  */
 struct mms_backend {
 	uint32_t abi;               /* MMS_BACKEND_ABI, as the plug-in was compiled */
