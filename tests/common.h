@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mmshare.h"
+#include "cases/cases.h"
 
 #define MAX_TEST_BACKENDS 32
 
@@ -43,31 +44,7 @@ static inline unsigned backend_caps(const char *backend)
 	return caps;
 }
 
-/* A value that carries its id and a pattern derived from it, so any mix of two shows. */
-static inline void value_fill(unsigned char *buf, size_t len, uint64_t id)
-{
-	size_t k;
-
-	for (k = 0; k < len; k++)
-		buf[k] = (unsigned char)((id * 131 + k * 7 + (k >> 8)) & 0xff);
-	if (len >= 8)
-		memcpy(buf, &id, 8);
-}
-
-/* The id of a whole value, or 0 when buf is not exactly value_fill(len, id) for any id. */
-static inline uint64_t value_id(const unsigned char *buf, size_t len)
-{
-	uint64_t id = 0;
-	size_t k;
-
-	if (len < 8)
-		return 0;
-	memcpy(&id, buf, 8);
-	for (k = 8; k < len; k++)
-		if (buf[k] != (unsigned char)((id * 131 + k * 7 + (k >> 8)) & 0xff))
-			return 0;
-	return id;
-}
+/* Values that carry their id (case_value_fill, case_value_id) are the conformance cases'. */
 
 /*
  * A backstop for a test that would wait for ever on a regression. Criterion 2.4.1 now and then

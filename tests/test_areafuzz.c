@@ -285,7 +285,7 @@ static void set_initial(struct mms *m, size_t size)
 	unsigned char *v = malloc(len);
 
 	cr_assert_not_null(v);
-	value_fill(v, len, INITIAL_ID);
+	case_value_fill(v, len, INITIAL_ID);
 	cr_assert_eq(mms_set(m, v, len), 0);
 	free(v);
 }

@@ -18,7 +18,7 @@ const char *const fuzz_call_names[] = { "get", "set", "lock", "unlock", "no call
 /* Whether buf holds a value some process set: whole, of its own length, and already begun. */
 static int value_known(struct fuzz_board *b, const unsigned char *buf, size_t len, size_t size)
 {
-	uint64_t id = value_id(buf, len), writer = id >> FUZZ_SEQ_BITS;
+	uint64_t id = case_value_id(buf, len), writer = id >> FUZZ_SEQ_BITS;
 	uint64_t seq = id & ((1ULL << FUZZ_SEQ_BITS) - 1);
 
 	if (!id || len != fuzz_value_len(id, size))
@@ -156,7 +156,7 @@ static void fuzz_get(struct fuzz_worker_ctx *w, size_t cap)
 		bad(w, "get (cap %zu) said ESHORT with length %zu", cap, len);
 	if (err == 0 && (len > cap || !value_known(w->b, buf, len, w->size)))
 		bad(w, "get returned %zu bytes (id %#llx) that nobody set", len,
-		    len >= 8 ? (unsigned long long)value_id(buf, len) : 0ULL);
+		    len >= 8 ? (unsigned long long)case_value_id(buf, len) : 0ULL);
 }
 
 static void fuzz_set(struct fuzz_worker_ctx *w)
@@ -166,7 +166,7 @@ static void fuzz_set(struct fuzz_worker_ctx *w)
 	size_t len = fuzz_value_len(id, w->size);
 	int err;
 
-	value_fill(w->setbuf, len, id);
+	case_value_fill(w->setbuf, len, id);
 	__atomic_store_n(&w->fw->sets, seq, __ATOMIC_RELEASE);     /* before any reader can see it */
 	begin(w->fw, CALL_SET);
 	err = mms_set(w->m, w->setbuf, len);

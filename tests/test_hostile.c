@@ -109,7 +109,7 @@ ParameterizedTest(int *i, hostile, garbage_under_a_held_lock, .timeout = HOSTILE
 
 	hang_guard(HOSTILE_TIMEOUT_S);
 	skip_unless_exposed(backend_at(i));
-	value_fill(was, sizeof(was), 5);
+	case_value_fill(was, sizeof(was), 5);
 	cr_assert_eq(mms_new(&m, backend_at(i), HOSTILE_SIZE), 0);
 	cr_assert_eq(mms_set(m, was, sizeof(was)), 0);
 	cr_assert_eq(pipe(go), 0);
