@@ -30,6 +30,37 @@ static void refused(const char *name, const char *want)
 	cr_assert(strstr(why, want), "%s: message \"%s\" does not say \"%s\"", name, why, want);
 }
 
+/* Where a descriptor's output goes while a command runs: a temporary file, read back after. */
+struct capture {
+	int fd;             /* the descriptor captured (1 or 2) */
+	int saved;          /* a dup of what it was */
+	FILE *file;         /* where it writes meanwhile */
+};
+
+static void capture_start(struct capture *c, int fd)
+{
+	fflush(fd == 1 ? stdout : stderr);
+	c->fd = fd;
+	c->file = tmpfile();
+	c->saved = dup(fd);
+	cr_assert(c->file && c->saved >= 0);
+	dup2(fileno(c->file), fd);
+}
+
+/* Restore the descriptor; out receives what was written (cut to cap - 1 bytes). */
+static void capture_end(struct capture *c, char *out, size_t cap)
+{
+	size_t n;
+
+	fflush(c->fd == 1 ? stdout : stderr);
+	dup2(c->saved, c->fd);
+	close(c->saved);
+	rewind(c->file);
+	n = fread(out, 1, cap - 1, c->file);
+	out[n] = '\0';
+	fclose(c->file);
+}
+
 Test(plugin, loads_by_path_in_mms_new)
 {
 	struct mms *m;
@@ -119,20 +150,13 @@ Test(plugin, tool_refuses_a_bad_plugin)
 	char *bench_argv[] = { "bench", "--backend", (char *)plugin("no_symbol"), NULL };
 
 	char said[2048] = "";
-	FILE *capture = tmpfile();
-	int saved = dup(2);
-	size_t n;
+	struct capture err;
 
-	cr_assert(capture && saved >= 0);
-	dup2(fileno(capture), 2);
 	cr_assert(freopen("/dev/null", "w", stdout));   /* list prints the built-ins first */
+	capture_start(&err, 2);
 	cr_assert_eq(mms_cmd_list.run(2, argv), MMS_EXIT_USAGE);
 	cr_assert_eq(mms_cmd_bench.run(3, bench_argv), MMS_EXIT_USAGE);
-	fflush(stderr);
-	dup2(saved, 2);
-	rewind(capture);
-	n = fread(said, 1, sizeof(said) - 1, capture);
-	said[n] = '\0';
+	capture_end(&err, said, sizeof(said));
 	cr_assert(strstr(said, "backend ABI 2; this libmmshare speaks ABI 1"), "stderr: %s", said);
 	cr_assert(strstr(said, "exports no symbol mmshare_backend"), "stderr: %s", said);
 }
@@ -181,18 +205,10 @@ Test(plugin, bench_takes_the_example_by_path, .timeout = 60)
 			 "--write-ratio", "50", "--rmw", "20", "--size", "256", "--duration", "0.2",
 			 "--warmup", "0", "--check", "--quiet", NULL };
 	char said[4096] = "";
-	FILE *capture = tmpfile();
-	int saved = dup(1);
-	size_t n;
+	struct capture out;
 
-	cr_assert(capture && saved >= 0);
-	fflush(stdout);
-	dup2(fileno(capture), 1);
+	capture_start(&out, 1);
 	cr_assert_eq(mms_cmd_bench.run(16, argv), MMS_EXIT_OK);
-	fflush(stdout);
-	dup2(saved, 1);
-	rewind(capture);
-	n = fread(said, 1, sizeof(said) - 1, capture);
-	said[n] = '\0';
+	capture_end(&out, said, sizeof(said));
 	cr_assert(strstr(said, "\nspin "), "the table names the plug-in's backend: %s", said);
 }
