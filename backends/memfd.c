@@ -47,7 +47,7 @@ const struct mms_backend mms_backend_memfd = {
 	.state_size = sizeof(struct mms_area),
 	.name    = "memfd",
 	.summary = "sealed memfd for any process given its fd: lock-free reads, OFD-locked writes; safe with hostile peers",
-	.caps    = MMS_CAP_SHARED_READ | MMS_CAP_READ_NOWAIT | MMS_CAP_EXPORT_FD | MMS_CAP_HOSTILE_SAFE |
+	.caps    = MMS_CAP_CRASH_SAFE | MMS_CAP_SHARED_READ | MMS_CAP_READ_NOWAIT | MMS_CAP_EXPORT_FD | MMS_CAP_HOSTILE_SAFE |
 		   MMS_CAP_MAPPING,
 	.open    = memfd_open,
 	.attach  = memfd_attach,

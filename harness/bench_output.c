@@ -426,7 +426,7 @@ static const char *error_name(unsigned idx, char *buf, size_t len)
 {
 	static const char *const names[] = {
 		"EOTHER", "EINVAL", "ENOBACKEND", "ETOOBIG", "ESHORT", "EEMPTY", "ECORRUPT",
-		"ELOCKED", "ESYS", "EFORMAT", "ETIMEDOUT", "ETHREAD",
+		"ELOCKED", "ESYS", "EFORMAT", "ETIMEDOUT", "ETHREAD", "EDEAD",
 	};
 
 	if (idx < ARRAY_SIZE(names))

@@ -10,12 +10,15 @@ static const char list_usage[] =
 	"usage: mmshare list [PLUGIN.so ...]\n"
 	"Prints every built-in backend, then each plug-in named (by path): name, capabilities, one-line\n"
 	"description; a plug-in that cannot be loaded is an error saying why. Backends marked UNSAFE are\n"
-	"negative controls for the benchmark's checker, never part of `all`. hostile-safe backends keep\n"
-	"no pointers in shared memory: a peer that writes the area can make calls fail, never crash.\n";
+	"negative controls for the benchmark's checker, never part of `all`. crash-safe backends replace\n"
+	"a holder killed while holding; the others say MMS_EDEAD (the area is unusable), never hang.\n"
+	"hostile-safe backends keep no pointers in shared memory: a peer that writes the area can make\n"
+	"calls fail, never crash.\n";
 
 static void caps_text(unsigned caps, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s%s%s%s%s%s",
+	snprintf(out, cap, "%s%s%s%s%s%s%s",
+		 caps & MMS_CAP_CRASH_SAFE ? "crash-safe " : "",
 		 caps & MMS_CAP_SHARED_READ ? "shared-read " : "",
 		 caps & MMS_CAP_READ_NOWAIT ? "read-nowait " : "",
 		 caps & MMS_CAP_EXPORT_FD ? "export-fd " : "",

@@ -25,6 +25,8 @@ typedef struct tpl_node tpl_node;
 #define MMS_EFORMAT    (-9)     /* tpl: the stored value is not an image of the caller's format */
 #define MMS_ETIMEDOUT  (-10)    /* the handle's timeout passed while waiting for the lock; nothing changed */
 #define MMS_ETHREAD    (-11)    /* the handle is locked by another thread of this process; nothing changed */
+#define MMS_EDEAD      (-12)    /* a holder died and this strategy cannot recover: the area is unusable
+				 * (only backends without MMS_CAP_CRASH_SAFE); nothing changed */
 
 /* Backend capabilities, as bits (see mms_backend_caps). */
 #define MMS_CAP_SHARED_READ  (1u << 0)  /* readers run in parallel with each other */
@@ -35,6 +37,8 @@ typedef struct tpl_node tpl_node;
 					 * make calls fail or wait, never crash or redirect this process */
 #define MMS_CAP_MAPPING      (1u << 5)  /* the state is a mapping mms_mapping exposes, for tests that
 					 * scribble on it (mmshare-backend.h) */
+#define MMS_CAP_CRASH_SAFE   (1u << 6)  /* a holder killed while holding is replaced: the others go on
+					 * with a whole value. Without it: MMS_EDEAD, never a hang */
 
 #define MMS_MAX_SIZE (1ULL << 30)        /* the largest size mms_new accepts: 1 GiB */
 

@@ -16,6 +16,7 @@ const char *mms_strerror(int err)
 	case MMS_EFORMAT:    return "the stored value is not a tpl image of the requested format";
 	case MMS_ETIMEDOUT:  return "timed out waiting for the lock (mms_set_timeout); nothing changed";
 	case MMS_ETHREAD:    return "the handle is locked by another thread of this process; nothing changed";
+	case MMS_EDEAD:      return "a holder died and this strategy cannot recover: the area is unusable";
 	default:             return "unknown mmshare error code";
 	}
 }

@@ -43,7 +43,7 @@ static const size_t fuzz_sizes[] = { 8, 64, 4096 };
 
 static const char *const code_names[FUZZ_CODES] = {
 	"ok", "EINVAL", "ENOBACKEND", "ETOOBIG", "ESHORT", "EEMPTY",
-	"ECORRUPT", "ELOCKED", "ESYS", "EFORMAT", "ETIMEDOUT", "ETHREAD",
+	"ECORRUPT", "ELOCKED", "ESYS", "EFORMAT", "ETIMEDOUT", "ETHREAD", "EDEAD",
 };
 
 static uint64_t env_count(const char *name, uint64_t dflt)
