@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,7 +46,7 @@ uint64_t mms_pid_namespace_read(void)
 int mms_thread_sched(pid_t tid, struct mms_thread_sched *out)
 {
 	char path[40], buf[512], *p;
-	unsigned long long utime, stime;
+	unsigned long long utime, stime, start;
 	ssize_t n;
 	int fd;
 
@@ -59,11 +60,79 @@ int mms_thread_sched(pid_t tid, struct mms_thread_sched *out)
 		return -1;
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu",
-			 &out->state, &utime, &stime) != 3)
+	if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu"
+			 " %*s %*s %*s %*s %*s %*s %llu", &out->state, &utime, &stime, &start) != 4)
 		return -1;
 	out->cpu_ticks = (uint64_t)utime + (uint64_t)stime;
+	out->start_ticks = (uint64_t)start;
 	return 0;
+}
+
+static uint64_t identity_cache;         /* mms_process_identity(), 0 when not yet read */
+static uint64_t proc_view_cache;        /* mms_proc_view(), 0 when not yet read */
+
+uint64_t mms_proc_view(void)
+{
+	uint64_t v = __atomic_load_n(&proc_view_cache, __ATOMIC_RELAXED);
+	struct stat st;
+
+	if (v)
+		return v;
+	if (stat("/proc/self", &st) < 0)
+		return 0;
+	v = (uint64_t)st.st_dev + 1;    /* never 0 */
+	__atomic_store_n(&proc_view_cache, v, __ATOMIC_RELAXED);
+	return v;
+}
+
+static uint64_t identity_of(pid_t pid, uint64_t start_ticks)
+{
+	return (uint64_t)(uint32_t)pid << 32 | (start_ticks & MMS_IDENTITY_START_MASK);
+}
+
+/*
+ * Our pid as /proc numbers it, which is what mms_process_dead looks up: in a pid namespace of
+ * our own under the parent's /proc, getpid() would name someone else there.
+ */
+static pid_t proc_pid(void)
+{
+	char buf[24];
+	ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (pid_t)atoi(buf);
+}
+
+uint64_t mms_process_identity(void)
+{
+	uint64_t id = __atomic_load_n(&identity_cache, __ATOMIC_RELAXED);
+	struct mms_thread_sched ts;
+	pid_t pid;
+
+	if (id)
+		return id;
+	pid = proc_pid();
+	if (pid <= 0 || mms_thread_sched(pid, &ts))
+		return 0;
+	id = identity_of(pid, ts.start_ticks);
+	__atomic_store_n(&identity_cache, id, __ATOMIC_RELAXED);
+	return id;
+}
+
+int mms_process_dead(uint64_t identity)
+{
+	pid_t pid = (pid_t)(identity >> 32);
+	struct mms_thread_sched ts;
+
+	if (pid <= 0)
+		return 1;               /* no process has it: a record no live holder wrote */
+	errno = 0;
+	if (mms_thread_sched(pid, &ts))
+		return errno == ENOENT || errno == ESRCH;
+	return ts.state == 'Z' || ts.state == 'X' ||
+	       identity_of(pid, ts.start_ticks) != (identity & ~(3ULL << 30));
 }
 
 /*
@@ -76,6 +145,8 @@ static void child_after_fork(void)
 	thread_serial = 0;
 	mms_thread_token_cache = 0;
 	mms_pid_ns_cache = 0;
+	identity_cache = 0;
+	proc_view_cache = 0;
 }
 
 static int atfork_err;

@@ -55,10 +55,33 @@ static inline uint64_t mms_pid_namespace(void)
 struct mms_thread_sched {
 	char state;                     /* 'R' running, 'S' asleep, 'T' stopped, ... */
 	uint64_t cpu_ticks;             /* user + system time, in clock ticks */
+	uint64_t start_ticks;           /* when it started, in clock ticks since boot */
 };
 
 /* 0, or -1 when the thread does not exist or /proc cannot tell. */
 int mms_thread_sched(pid_t tid, struct mms_thread_sched *out);
+
+/*
+ * This process as a 64-bit identity that a later process given the same pid does not share:
+ * pid (as the /proc this process sees numbers it) << 32 | the low 30 bits of its start time in clock ticks (/proc/self/stat), leaving bits
+ * 30 and 31 to whoever stores it. 0 when /proc cannot tell. Read once per process; a forked
+ * child reads its own.
+ */
+#define MMS_IDENTITY_START_MASK 0x3fffffffULL
+uint64_t mms_process_identity(void);
+
+/*
+ * Which /proc identities are numbered by: one value per procfs mount (its device), never 0; 0
+ * when /proc cannot be read. Two processes with the same view can judge each other's
+ * identities, whatever pid namespaces they are in.
+ */
+uint64_t mms_proc_view(void);
+
+/*
+ * Whether the process an identity names is gone: no such pid, a zombie, or another process with
+ * its pid (bits 30 and 31 of identity are ignored). 0 while it lives or when /proc cannot tell: a holder is never judged dead on a guess.
+ */
+int mms_process_dead(uint64_t identity);
 
 /* Arrange for the fork bookkeeping above to run in every child from now on (idempotent). */
 int mms_process_init(void);

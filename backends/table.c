@@ -12,6 +12,8 @@
 	X(memfd)        \
 	X(ofd)          \
 	X(flock)        \
+	X(rwlock)       \
+	X(posixsem)     \
 	X(none)         \
 	X(stale)
 

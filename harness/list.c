@@ -34,7 +34,7 @@ static void list_one(const char *name)
 
 	mms_backend_caps(name, &caps);
 	caps_text(caps, caps_buf, sizeof(caps_buf));
-	printf("%-8s  %-55s  %s\n", name, caps_buf[0] ? caps_buf : "-", mms_backend_summary(name));
+	printf("%-8s  %-66s  %s\n", name, caps_buf[0] ? caps_buf : "-", mms_backend_summary(name));
 }
 
 static int list_run(int argc, char **argv)

@@ -34,11 +34,19 @@ static void add_slot_fields(struct fuzz_ctx *c, int k)
  * robust-list pointers (__data.__kind .. __data.__list): a write there while a process holds the
  * lock sends that process's unlock through the written pointers, or into glibc's assertions on
  * the kind. That is the known limit of those backends (README, "Threat model"), not something to
- * rediscover on every run, so for them those bytes are left alone.
+ * rediscover on every run, so for them those bytes are left alone. A backend without it that
+ * keeps another glibc object in the lock line (rwlock, posixsem: no robust mutex kind recorded)
+ * has all of it trusted the same way (glibc spins or aborts on words written over while it
+ * waits): the whole line is left alone, and its sequential scribbles are the conform case's.
  */
 void fuzz_fields_build(struct fuzz_ctx *c, unsigned caps)
 {
 	c->lock_off = MUTEX_AT(__lock);
+	if (!(caps & MMS_CAP_HOSTILE_SAFE) && area_of(c->m)->mutex_kind == 0) {
+		c->forbid_off = offsetof(struct mms_header, mutex);
+		c->forbid_len = MMS_AREA_LOCK_BYTES;
+		goto past_the_lock;
+	}
 	add_field(c, "header.magic", offsetof(struct mms_header, magic), 8, HOW_BYTES);
 	add_field(c, "header.version", offsetof(struct mms_header, version), 4, HOW_NUMBER);
 	add_field(c, "header.header_size", offsetof(struct mms_header, header_size), 4, HOW_NUMBER);
@@ -59,6 +67,7 @@ void fuzz_fields_build(struct fuzz_ctx *c, unsigned caps)
 		c->forbid_len = MUTEX_AT(__list) + sizeof(area_of(c->m)->hdr->mutex.__data.__list) -
 				MUTEX_AT(__kind);
 	}
+past_the_lock:
 	add_field(c, "owner.ns", offsetof(struct mms_header, owner_ns), 8, HOW_NUMBER);
 	add_field(c, "owner.tid", offsetof(struct mms_header, owner_tid), 4, HOW_OWNER);
 	add_field(c, "owner.check", offsetof(struct mms_header, owner_check), 4, HOW_BYTES);

@@ -78,7 +78,7 @@ Test(plugin, loads_by_path_in_mms_new)
 	cr_assert_eq(len, 7);
 	cr_assert_arr_eq(buf, "plugged", 7);
 	cr_assert_eq(mms_backend_caps("dupe", &caps), 0, "once loaded, its name is a backend name");
-	cr_assert_eq(caps, MMS_CAP_MAPPING);
+	cr_assert_eq(caps, MMS_CAP_CRASH_SAFE | MMS_CAP_MAPPING);
 	cr_assert_str_eq(mms_backend_summary(plugin("dupe")),
 			 "test plug-in: the built-in mutex's protocol, from outside");
 	mms_free(m);

@@ -75,7 +75,7 @@ static void expect_value(struct mms *m, const char *want)
 BACKEND_PARAMS(waits, own_tid_in_lock_word)
 ParameterizedTest(int *i, waits, own_tid_in_lock_word, .timeout = WAITS_TIMEOUT_S)
 {
-	int is_lock = lock_word_is_lock(backend_at(i));
+	enum word_role is_lock = lock_word_is_lock(backend_at(i));
 	struct mms *m;
 	char buf[16];
 	size_t len;
@@ -98,7 +98,7 @@ ParameterizedTest(int *i, waits, own_tid_in_lock_word, .timeout = WAITS_TIMEOUT_
 }
 
 /* Write holder's id into the lock word, then lock: want where the word is the lock. */
-static void lock_named(struct mms *m, pid_t holder, int is_lock, int want)
+static void lock_named(struct mms *m, pid_t holder, enum word_role is_lock, int want)
 {
 	int err;
 
@@ -118,20 +118,23 @@ static void lock_named(struct mms *m, pid_t holder, int is_lock, int want)
 BACKEND_PARAMS(waits, live_pid_in_lock_word)
 ParameterizedTest(int *i, waits, live_pid_in_lock_word, .timeout = WAITS_TIMEOUT_S)
 {
-	int is_lock = lock_word_is_lock(backend_at(i));
+	enum word_role is_lock = lock_word_is_lock(backend_at(i));
+	unsigned char line[64];
 	struct mms *m;
 	int release, err;
 	pid_t pid;
 
 	hang_guard(WAITS_TIMEOUT_S);
 	m = area_with(backend_at(i), "before");
+	memcpy(line, lock_word(m), sizeof(line));
 	pid = spawn_waiter(m, WAITER_IDLE, &release);
 	cr_assert_eq(mms_set_timeout(m, WAIT_MS), 0);
 	lock_named(m, pid, is_lock, MMS_ETIMEDOUT);
 	err = mms_set(m, "after", 5);
 	expect_err(is_lock, err, MMS_ETIMEDOUT, "set");
-	/* The child never held the lock; undo the scribble to read the value back. */
-	*lock_word(m) = 0;
+	/* The child never held the lock; undo the scribble (the whole lock line, which the
+	 * waits may have touched) to read the value back. */
+	memcpy(lock_word(m), line, sizeof(line));
 	expect_value(m, err ? "before" : "after");
 	release_waiter(pid, release);
 	mms_free(m);
@@ -145,7 +148,7 @@ ParameterizedTest(int *i, waits, live_pid_in_lock_word, .timeout = WAITS_TIMEOUT
 BACKEND_PARAMS(waits, former_holder_in_lock_word)
 ParameterizedTest(int *i, waits, former_holder_in_lock_word, .timeout = WAITS_TIMEOUT_S)
 {
-	int is_lock = lock_word_is_lock(backend_at(i));
+	enum word_role is_lock = lock_word_is_lock(backend_at(i));
 	struct mms *m;
 	int release;
 	pid_t pid;
@@ -167,7 +170,7 @@ ParameterizedTest(int *i, waits, former_holder_in_lock_word, .timeout = WAITS_TI
 BACKEND_PARAMS(waits, dead_pid_in_lock_word)
 ParameterizedTest(int *i, waits, dead_pid_in_lock_word, .timeout = WAITS_TIMEOUT_S)
 {
-	int is_lock = lock_word_is_lock(backend_at(i));
+	enum word_role is_lock = lock_word_is_lock(backend_at(i));
 	struct mms *m;
 	pid_t gone = fork();
 	int err;
@@ -212,7 +215,7 @@ static pid_t spawn_stopped_locker(struct mms *m)
 BACKEND_PARAMS(waits, stopped_holder_before_its_record)
 ParameterizedTest(int *i, waits, stopped_holder_before_its_record, .timeout = WAITS_TIMEOUT_S)
 {
-	int is_lock = lock_word_is_lock(backend_at(i));
+	enum word_role is_lock = lock_word_is_lock(backend_at(i));
 	struct mms *m;
 	int st, err;
 	pid_t pid;
