@@ -12,6 +12,7 @@
 	X(memfd)        \
 	X(ofd)          \
 	X(flock)        \
+	X(sysv)         \
 	X(none)         \
 	X(stale)
 
