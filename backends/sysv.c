@@ -23,7 +23,7 @@
  * forked children's frees leave it alone. A creator killed before that leaks the set, visible in
  * `ipcs -s`. So each set carries a tag in its other semaphores: a magic value, the creator's pid
  * and its pid namespace. `mmshare list --stale` lists our uid's tagged sets whose creator no longer
- * exists in our pid namespace, and `--remove` removes them (mms_sysv_stale, sysv.h).
+ * exists in our pid namespace, and `--remove` removes them (mms_sysv_sets, sysv.h).
  */
 #include <errno.h>
 #include <signal.h>
@@ -239,22 +239,28 @@ static int sysv_unlock(struct mms_store *s, enum mms_lock_mode mode)
 	return errno == EAGAIN ? MMS_ECORRUPT : sem_failed();
 }
 
-/* ---- stale sets: tagged as ours, their creator gone ---- */
+/* ---- leaked sets: tagged as ours, their creator gone ---- */
 
-static int creator_gone(pid_t pid)
+/*
+ * A creator of another pid namespace cannot be looked up from here (its pid names another
+ * process, or none), so it is FOREIGN, never GONE. A zombie creator counts as live until reaped.
+ */
+static enum mms_sysv_creator creator_state(const struct sysv_tag *t)
 {
-	return pid > 0 && kill(pid, 0) < 0 && errno == ESRCH;
+	uint64_t ns = mms_pid_namespace();
+
+	if (ns == 0 || t->ns != ns || t->pid <= 0)
+		return MMS_SYSV_FOREIGN;
+	return kill(t->pid, 0) < 0 && errno == ESRCH ? MMS_SYSV_GONE : MMS_SYSV_LIVE;
 }
 
 /*
- * 0 when set id (whose IPC_STAT is ds) is a stale set of ours: our uid made and owns it, it has
- * our shape and tag, and its creator, of our pid namespace, no longer exists. A creator in
- * another namespace (or in an unknown one) cannot be looked up from here, so it counts as alive.
+ * 0 when set id (whose IPC_STAT is ds) is one of ours: our uid made and owns it, and it has our
+ * shape and tag; out says who made it and whether that process still exists.
  */
-static int judge_stale(int id, const struct semid_ds *ds, struct mms_sysv_set *out)
+static int set_read(int id, const struct semid_ds *ds, struct mms_sysv_set *out)
 {
 	unsigned short vals[SYSV_NSEMS];
-	uint64_t ns = mms_pid_namespace();
 	struct sysv_tag tag;
 
 	if (ds->sem_perm.uid != geteuid() || ds->sem_perm.cuid != geteuid() ||
@@ -262,13 +268,13 @@ static int judge_stale(int id, const struct semid_ds *ds, struct mms_sysv_set *o
 		return -1;
 	if (semctl(id, 0, GETALL, (union semun){ .array = vals }) < 0 || tag_decode(vals, &tag))
 		return -1;
-	if (ns == 0 || tag.ns != ns || !creator_gone(tag.pid))
-		return -1;
-	*out = (struct mms_sysv_set){ .id = id, .creator = tag.pid, .made = ds->sem_ctime };
+	*out = (struct mms_sysv_set){
+		.id = id, .creator = tag.pid, .made = ds->sem_ctime, .state = creator_state(&tag),
+	};
 	return 0;
 }
 
-int mms_sysv_stale(struct mms_sysv_set *out, size_t cap, size_t *n)
+int mms_sysv_sets(struct mms_sysv_set *out, size_t cap, size_t *n)
 {
 	struct mms_sysv_set set;
 	struct seminfo info;
@@ -282,7 +288,7 @@ int mms_sysv_stale(struct mms_sysv_set *out, size_t cap, size_t *n)
 		return MMS_ESYS;
 	for (idx = 0; idx <= top; idx++) {
 		id = semctl(idx, 0, SEM_STAT, (union semun){ .buf = &ds });
-		if (id < 0 || judge_stale(id, &ds, &set))
+		if (id < 0 || set_read(id, &ds, &set))
 			continue;
 		if (*n < cap)
 			out[*n] = set;
@@ -300,7 +306,7 @@ int mms_sysv_remove_stale(int id)
 		return MMS_EINVAL;
 	if (semctl(id, 0, IPC_STAT, (union semun){ .buf = &ds }) < 0)
 		return errno == EINVAL || errno == EIDRM || errno == EACCES ? MMS_EINVAL : MMS_ESYS;
-	if (judge_stale(id, &ds, &set))
+	if (set_read(id, &ds, &set) || set.state != MMS_SYSV_GONE)
 		return MMS_EINVAL;
 	if (semctl(id, 0, IPC_RMID) < 0)
 		return errno == EINVAL || errno == EIDRM ? MMS_EINVAL : MMS_ESYS;
