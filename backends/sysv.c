@@ -1,29 +1,22 @@
 /* sysv.c -- a SysV semaphore set with SEM_UNDO as a reader/writer lock (IPC::ShareLite's choice).
  *
- * Protocol: area.c's lock-based value protocol in an anonymous area. The lock is a private set
- * (IPC_PRIVATE, mode 0600) of SYSV_NSEMS semaphores: WRITER (0 or 1) and READERS (a count), as in
- * ShareLite. A writer waits for both to be 0 and raises WRITER, a reader waits for WRITER to be 0
- * and raises READERS, each as one semop, which the kernel applies all or nothing. When the last
- * reader leaves, the kernel completes a waiting writer's operation before it returns, so a stream
- * of new readers cannot slip in ahead of it. The other semaphores are a tag (below).
- * The set's id stays in the handle: only descendants share an anonymous area, and they inherit the
- * handle, so the id never crosses the mapping and nothing in the mapping is trusted (the lock line
- * is left unused).
- * Ordering: semop takes the set's kernel lock, a full barrier on both sides of every lock and
- * unlock; the value protocol's release store of the generation does the rest.
- * Crash story: every operation that takes a lock is SEM_UNDO, so the kernel reverts a dead
- * holder's raises when it exits: the lock is free again and the current value is whole (a
- * half-written slot was never published). A forked child starts with no undo entries, so it never
- * holds, or releases, its parent's lock.
- * Waits: one semtimedop for the time the handle's timeout leaves, retried on EINTR; no slices are
- * needed, since the kernel wakes a waiter on every release, on a dead holder's undo and on removal.
- * The set removed under a handle (its creator freed the area while others still use it) is
- * MMS_ESYS with errno EIDRM: nothing was written over, the lock is simply gone.
+ * Protocol: area.c's lock-based value protocol in an anonymous area, locked by a private set
+ * (IPC_PRIVATE, mode 0600): a writer waits for WRITER and READERS to be 0 and raises WRITER, a
+ * reader waits for WRITER to be 0 and raises READERS, each in one semop (all or nothing). The last
+ * reader's release completes a waiting writer's semop in the kernel, before new readers get in.
+ * The set's id stays in the handle, which descendants inherit; it never crosses the mapping, so
+ * nothing there is trusted (the lock line is unused).
+ * Ordering: semop takes the set's kernel lock, a full barrier around every lock and unlock.
+ * Crash story: lock operations are SEM_UNDO, so the kernel reverts a dead holder's raises; a
+ * half-written slot was never published. A forked child has no undo entries: it never holds, or
+ * releases, its parent's lock. Waits are one semtimedop for what the timeout leaves, retried on
+ * EINTR: the kernel wakes a waiter on every release, undo and removal, so no slices are needed.
+ * A set removed under a handle (the creator freed it first) is MMS_ESYS with errno EIDRM.
  * Cleanup story: the process that made the set removes it (IPC_RMID) when it frees that handle;
- * forked children's frees leave it alone. A creator killed before that leaks the set, visible in
- * `ipcs -s`. So each set carries a tag in its other semaphores: a magic value, the creator's pid
- * and its pid namespace. `mmshare list --stale` lists our uid's tagged sets whose creator no longer
- * exists in our pid namespace, and `--remove` removes them (mms_sysv_sets, sysv.h).
+ * forked children's frees leave it. A creator that ends without mms_free (killed, or _exit with
+ * the handle open) leaks the set, visible in `ipcs -s`: SysV sets outlive every process. So the
+ * spare semaphores carry a tag (a magic value, the creator's pid and pid namespace), and
+ * `mmshare list --stale [--remove]` finds our uid's sets whose creator is gone (sysv.h).
  */
 #include <errno.h>
 #include <signal.h>

@@ -22,7 +22,8 @@ static const char list_usage[] =
 	"calls fail, never crash.\n"
 	"--stale lists the SysV semaphore sets the sysv backend leaked: sets of your uid, tagged by\n"
 	"mmshare, whose creating process (of this pid namespace) is gone, as `ipcs -s` shows them; a\n"
-	"creator frees its set with its handle, so only a killed one leaves any. --remove removes them.\n";
+	"creator frees its set with its handle, so only one that ended without mms_free leaves any.\n"
+	"--remove removes them.\n";
 
 static void caps_text(unsigned caps, char *out, size_t cap)
 {
