@@ -14,6 +14,7 @@
 	X(flock)        \
 	X(rwlock)       \
 	X(posixsem)     \
+	X(sysv)         \
 	X(none)         \
 	X(stale)
 
