@@ -1,0 +1,180 @@
+/* advise_run.c -- `mmshare advise`: run every candidate once per round, in rotating order. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mmshare.h"
+#include "advise.h"
+#include "bench_run.h"
+#include "stats.h"
+
+/*
+ * What a run costs beyond its measured time: fork, gate, the harness's own calibration and
+ * teardown (0.1-0.18 s measured on the 2-CPU VM, so --duration is a target, not a promise).
+ */
+#define ADVISE_RUN_OVERHEAD_S 0.12
+#define ADVISE_MIN_RUN_S      0.02
+/* A hung candidate costs this much beyond its plan, not bench's half-minute default. */
+#define ADVISE_WATCHDOG_S     10
+
+/* Bench's options for our point: its defaults, then unchecked timing runs of run_s each. */
+static int bench_options(struct advise *a, struct bench_opts *bo, size_t ncand)
+{
+	char *argv[] = { "bench", NULL };
+	double runs = (double)(ncand * a->o.repeat);
+	double per_run = a->o.duration / runs - ADVISE_RUN_OVERHEAD_S;
+
+	if (bench_parse(bo, 1, argv))
+		return -1;
+	a->run_s = per_run > ADVISE_MIN_RUN_S ? per_run : ADVISE_MIN_RUN_S;
+	/* A fifth of the run warms up (page faults, first contention), at most 50 ms. */
+	bo->warmup = fmin(a->run_s / 5, 0.05);
+	bo->duration = a->run_s - bo->warmup;
+	bo->quiet = 1;
+	bo->check = 0;
+	bo->kill = 0;
+	bo->timeout = ADVISE_WATCHDOG_S;
+	return 0;
+}
+
+/* The p99 of the slower operation kind among those that are at least 1% of the mix. */
+static double mix_p99(const struct bench_result *r, unsigned write_ratio)
+{
+	double p = NAN;
+
+	if (write_ratio <= 99 && r->get_lat.count)
+		p = r->get_lat.p99;
+	if (write_ratio >= 1 && r->set_lat.count)
+		p = isnan(p) ? r->set_lat.p99 : fmax(p, r->set_lat.p99);
+	return p;
+}
+
+/* Why a run's figures cannot be used, in c->failure; 0 when they can. */
+static int run_failed(struct advise_cand *c, const struct bench_result *r, int err)
+{
+	if (err)
+		snprintf(c->failure, sizeof(c->failure), "cannot set up: %s", mms_strerror(err));
+	else if (r->hung)
+		snprintf(c->failure, sizeof(c->failure), "hung (the watchdog ended the run)");
+	else if (r->errors_total)
+		snprintf(c->failure, sizeof(c->failure), "%llu operation(s) returned an error",
+			 (unsigned long long)r->errors_total);
+	else if (r->torn)
+		snprintf(c->failure, sizeof(c->failure), "%llu torn value(s)",
+			 (unsigned long long)r->torn);
+	else if (!(r->ops_per_sec > 0))
+		snprintf(c->failure, sizeof(c->failure), "no operation completed");
+	return c->failure[0] != 0;
+}
+
+static void progress(const struct advise *a, const struct advise_cand *c, unsigned seq,
+		     unsigned of, unsigned round)
+{
+	if (isatty(2))
+		fprintf(stderr, "\r\033[Kadvise: %u/%u %s (round %u/%u)", seq, of, c->backend,
+			round + 1, a->o.repeat);
+	else if (seq == of || seq % (of / a->o.repeat) == 0)
+		fprintf(stderr, "advise: %u/%u runs done (round %u/%u)\n", seq, of, round + 1,
+			a->o.repeat);
+}
+
+/* One run of one candidate into its round's figures. */
+static void run_one(struct advise *a, struct advise_cand *c, const struct bench_opts *bo,
+		    struct bench_point *pt, struct bench_result *r)
+{
+	int err;
+
+	pt->backend = c->backend;
+	err = bench_run_point(bo, pt, r);
+	if (run_failed(c, r, err))
+		return;
+	c->ops[c->rounds] = r->ops_per_sec;
+	c->p99s[c->rounds] = mix_p99(r, a->o.write_ratio);
+	c->get99s[c->rounds] = r->get_lat.count ? r->get_lat.p99 : NAN;
+	c->set99s[c->rounds] = r->set_lat.count ? r->set_lat.p99 : NAN;
+	c->jain += r->fairness_jain;
+	c->rounds++;
+}
+
+static int measurable(const struct advise_cand *c)
+{
+	return !c->excluded[0] && !c->failure[0];
+}
+
+/* The median of the rounds' figures that exist (NAN: that kind never ran), or NAN. */
+static double median_finite(const double *v, unsigned n)
+{
+	double tmp[ADVISE_MAX_ROUNDS];
+	unsigned k, m = 0;
+
+	for (k = 0; k < n; k++)
+		if (!isnan(v[k]))
+			tmp[m++] = v[k];
+	return m ? stats_median(tmp, m) : NAN;
+}
+
+/*
+ * Rounds into one figure each: the mean throughput with its interval, and the median of the
+ * tails (one descheduled round can multiply a p99; the median keeps it from deciding alone).
+ */
+static void summarize(struct advise_cand *c)
+{
+	struct samples s = { .v = c->ops, .n = c->rounds, .cap = c->rounds };
+
+	if (!c->rounds)
+		return;
+	c->mean_ops = samples_mean(&s);
+	c->ci_rel = stats_ci_rel_half(c->mean_ops, samples_sd(&s), s.n, 0.05);
+	c->p99 = median_finite(c->p99s, c->rounds);
+	c->p99_get = median_finite(c->get99s, c->rounds);
+	c->p99_set = median_finite(c->set99s, c->rounds);
+	c->jain /= c->rounds;
+}
+
+/*
+ * Every candidate once per round, the order rotated each round, so a drift of the machine (a
+ * neighbour's job starting) hits every candidate alike and no one always runs first. A failed
+ * candidate is dropped from the later rounds. -1 when no candidate has figures.
+ */
+int advise_measure(struct advise *a)
+{
+	struct bench_point pt = { .mode = BENCH_RAW, .procs = a->o.procs,
+				  .write_ratio = a->o.write_ratio, .size = a->o.size };
+	struct bench_result *r = calloc(1, sizeof(*r));
+	static struct bench_opts bo;
+	unsigned round, seq = 0, of;
+	size_t k, ncand = 0, ok = 0, idx[ADVISE_MAX];
+	double t0 = (double)bench_now_ns();
+
+	for (k = 0; k < a->n; k++)
+		if (measurable(&a->c[k]))
+			idx[ncand++] = k;
+	if (!r || !ncand || bench_options(a, &bo, ncand)) {
+		free(r);
+		return -1;
+	}
+	of = (unsigned)ncand * a->o.repeat;
+	for (round = 0; round < a->o.repeat; round++)
+		for (k = 0; k < ncand; k++) {
+			struct advise_cand *c = &a->c[idx[(k + round) % ncand]];
+
+			pt.seq = ++seq;
+			pt.of = of;
+			pt.repeat = round;
+			progress(a, c, seq, of, round);
+			if (measurable(c))
+				run_one(a, c, &bo, &pt, r);
+		}
+	if (isatty(2))
+		fprintf(stderr, "\r\033[K");
+	a->wall_s = ((double)bench_now_ns() - t0) / 1e9;
+	free(r);
+	for (k = 0; k < a->n; k++) {
+		if (a->c[k].failure[0])
+			a->c[k].rounds = 0;
+		summarize(&a->c[k]);
+		ok += a->c[k].rounds > 0;
+	}
+	return ok ? 0 : -1;
+}
