@@ -263,7 +263,8 @@ static int ineligible(unsigned caps, unsigned need, char *why, size_t cap)
 	return 1;
 }
 
-static void add_candidate(struct advise *a, const char *name)
+/* Consider the backend name (once), or say why it is not eligible. */
+void advise_add(struct advise *a, const char *name)
 {
 	struct advise_cand *c;
 	size_t k;
@@ -288,9 +289,9 @@ void advise_candidates(struct advise *a)
 
 	a->n = 0;
 	for (n = mms_backends(); *n; n++)
-		add_candidate(a, *n);
+		advise_add(a, *n);
 	for (k = 0; k < a->o.nplugins; k++)
-		add_candidate(a, a->o.plugins[k]);
+		advise_add(a, a->o.plugins[k]);
 }
 
 static size_t eligible(const struct advise *a)
@@ -311,6 +312,29 @@ static void say_none_eligible(const struct advise *a)
 		fprintf(stderr, "  %-10s %s\n", a->c[k].backend, a->c[k].excluded);
 }
 
+/*
+ * Measure, decide and print for the candidates in a (advise_candidates, or a test's own):
+ * the command's exit status.
+ */
+int advise_execute(struct advise *a)
+{
+	a->pick.best = a->pick.second = -1;
+	if (!eligible(a)) {
+		say_none_eligible(a);
+		return MMS_EXIT_FAIL;
+	}
+	if (advise_measure(a) || advise_decide(a)) {
+		fprintf(stderr, "mmshare advise: every run failed; nothing to recommend\n");
+		if (a->o.json)
+			advise_print_json(a);
+		return MMS_EXIT_FAIL;
+	}
+	if (a->o.json)
+		return advise_print_json(a) ? MMS_EXIT_FAIL : MMS_EXIT_OK;
+	advise_print_text(a);
+	return MMS_EXIT_OK;
+}
+
 static int advise_main(int argc, char **argv)
 {
 	static struct advise a;
@@ -318,22 +342,8 @@ static int advise_main(int argc, char **argv)
 
 	if (r)
 		return r > 0 ? MMS_EXIT_OK : MMS_EXIT_USAGE;
-	a.pick.best = a.pick.second = -1;
 	advise_candidates(&a);
-	if (!eligible(&a)) {
-		say_none_eligible(&a);
-		return MMS_EXIT_FAIL;
-	}
-	if (advise_measure(&a) || advise_decide(&a)) {
-		fprintf(stderr, "mmshare advise: every run failed; nothing to recommend\n");
-		if (a.o.json)
-			advise_print_json(&a);
-		return MMS_EXIT_FAIL;
-	}
-	if (a.o.json)
-		return advise_print_json(&a) ? MMS_EXIT_FAIL : MMS_EXIT_OK;
-	advise_print_text(&a);
-	return MMS_EXIT_OK;
+	return advise_execute(&a);
 }
 
 const struct mms_command mms_cmd_advise = {

@@ -76,6 +76,8 @@ struct advise {
 
 int  advise_parse(struct advise_opts *o, int argc, char **argv);
 void advise_candidates(struct advise *a);
+void advise_add(struct advise *a, const char *name);
+int  advise_execute(struct advise *a);
 int  advise_measure(struct advise *a);
 int  advise_decide(struct advise *a);
 void advise_compare(const struct advise_cand *a, const struct advise_cand *b, struct advise_pair *p);
