@@ -25,7 +25,7 @@ static const char advise_usage[] =
 	"                        crash-safe, shared-read, read-nowait, export-fd, hostile-safe\n"
 	"  --backend LIST        plug-ins to consider too, by path (every built-in is considered)\n"
 	"  --duration S          seconds for all runs together, about (default 10, at least 0.05;\n"
-	"                        each run is measured for at least 0.02 s)\n"
+	"                        each run is measured for at least 0.05 s)\n"
 	"  --repeat N            rounds: each candidate runs once per round (default 6, 2-20)\n"
 	"  --json                print the result as one JSON object (schema mmshare-advise/1)\n\n"
 	"Candidates are compared round by round (the 95% t interval of their throughput ratio, and\n"

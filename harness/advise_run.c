@@ -14,7 +14,12 @@
  * teardown (0.1-0.18 s measured on the 2-CPU VM, so --duration is a target, not a promise).
  */
 #define ADVISE_RUN_OVERHEAD_S 0.12
-#define ADVISE_MIN_RUN_S      0.02
+#define ADVISE_MIN_RUN_S      0.05
+/*
+ * On a loaded machine a short run can end before any worker was scheduled: that says nothing
+ * about the backend, so such a run is made again, this many times at most.
+ */
+#define ADVISE_EMPTY_TRIES    3
 /* A hung candidate costs this much beyond its plan, not bench's half-minute default. */
 #define ADVISE_WATCHDOG_S     10
 
@@ -64,7 +69,8 @@ static int run_failed(struct advise_cand *c, const struct bench_result *r, int e
 		snprintf(c->failure, sizeof(c->failure), "%llu torn value(s)",
 			 (unsigned long long)r->torn);
 	else if (!(r->ops_per_sec > 0))
-		snprintf(c->failure, sizeof(c->failure), "no operation completed");
+		snprintf(c->failure, sizeof(c->failure), "no operation completed in %d tries: the "
+			 "machine is too busy for runs this short (raise --duration)", ADVISE_EMPTY_TRIES);
 	return c->failure[0] != 0;
 }
 
@@ -83,10 +89,13 @@ static void progress(const struct advise *a, const struct advise_cand *c, unsign
 static void run_one(struct advise *a, struct advise_cand *c, const struct bench_opts *bo,
 		    struct bench_point *pt, struct bench_result *r)
 {
-	int err;
+	int err, tries = 0;
 
 	pt->backend = c->backend;
-	err = bench_run_point(bo, pt, r);
+	do
+		err = bench_run_point(bo, pt, r);
+	while (!err && !r->hung && !r->errors_total && !r->torn && !(r->ops_per_sec > 0) &&
+	       ++tries < ADVISE_EMPTY_TRIES);
 	if (run_failed(c, r, err))
 		return;
 	c->ops[c->rounds] = r->ops_per_sec;

@@ -186,7 +186,7 @@ static unsigned caps_of(const char *backend)
 Test(advise, a_short_run_recommends_a_backend_that_meets_the_need, .timeout = ADVISE_TIMEOUT_S)
 {
 	const char *args[] = { "--procs", "2", "--write-ratio", "10", "--size", "64", "--need",
-			       "read-nowait", "--duration", "0.3", "--repeat", "2", "--json", NULL };
+			       "read-nowait", "--duration", "1", "--repeat", "2", "--json", NULL };
 	struct tool_run r = advise(args);
 	struct json_object *root, *pick, *cands, *c;
 	const char *best;
