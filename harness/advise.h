@@ -39,7 +39,6 @@ struct advise_cand {
 	char excluded[96];                      /* why it was not measured, or "" */
 	char failure[160];                      /* why a run failed, or "" */
 	double ops[ADVISE_MAX_ROUNDS];          /* ops/s of each round */
-	double p99s[ADVISE_MAX_ROUNDS];         /* p99 of each round, ns: the slower kind's */
 	double get99s[ADVISE_MAX_ROUNDS];       /* get's p99 of each round, ns, or NAN */
 	double set99s[ADVISE_MAX_ROUNDS];       /* set's p99 of each round, ns, or NAN */
 	unsigned rounds;                        /* rounds run */
@@ -70,7 +69,7 @@ struct advise {
 	struct advise_opts o;
 	struct advise_cand c[ADVISE_MAX];
 	size_t n;
-	double run_s, wall_s;                   /* seconds per run; seconds all runs took */
+	double run_s, wall_s;                   /* mean measured seconds a run; seconds in all */
 	struct advise_pick pick;
 };
 

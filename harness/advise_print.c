@@ -20,6 +20,20 @@ static void fmt_ops(char *buf, size_t len, double v)
 		snprintf(buf, len, "%.3g", v);
 }
 
+/* A latency with its unit: ns up to 10 us, then us, then ms. */
+static const char *fmt_ns(char *buf, size_t len, double ns)
+{
+	if (isnan(ns))
+		snprintf(buf, len, "-");
+	else if (ns < 1e4)
+		snprintf(buf, len, "%.0f ns", ns);
+	else if (ns < 1e7)
+		snprintf(buf, len, "%.1f us", ns / 1e3);
+	else
+		snprintf(buf, len, "%.1f ms", ns / 1e6);
+	return buf;
+}
+
 static const char *readers_text(unsigned caps)
 {
 	if (caps & MMS_CAP_READ_NOWAIT)
@@ -57,25 +71,31 @@ static size_t reasons(const struct advise *a, char out[NREASONS][REASON_LEN])
 	const struct advise_cand *w = &a->c[a->pick.best];
 	const struct advise_cand *l = a->pick.second >= 0 ? &a->c[a->pick.second] : NULL;
 	const char *rule = a->pick.decided_by;
-	char ops[16];
+	char ops[16], t[3][24];
 	size_t n = 0;
 
 	fmt_ops(ops, sizeof(ops), w->mean_ops);
 	if (!l)
 		snprintf(out[n++], REASON_LEN, "the only eligible backend with figures: %s ops/s", ops);
-	else if (!a->pick.pair.within_noise || l->tail_heavy != w->tail_heavy)
+	else if (l->tail_heavy != w->tail_heavy)
+		snprintf(out[n++], REASON_LEN, "highest throughput among those with a p99 within "
+			 "%.0fx of the lowest: %s ops/s (\u00b1%.1f%%, %u rounds)", ADVISE_TAIL_FACTOR,
+			 ops, 100 * w->ci_rel, w->rounds);
+	else if (!a->pick.pair.within_noise)
 		snprintf(out[n++], REASON_LEN, "highest throughput: %s ops/s (\u00b1%.1f%%, %u rounds)",
 			 ops, 100 * w->ci_rel, w->rounds);
 	else
 		snprintf(out[n++], REASON_LEN, "%s ops/s, within noise of %s; tie broken on %s",
 			 ops, l->backend, !strcmp(rule, "crash-safe") ? "crash safety" :
 			 !strcmp(rule, "p99") ? "the lower p99" : "the higher mean");
-	snprintf(out[n++], REASON_LEN, "p99 %.0f ns (get %.0f, set %.0f), fairness (Jain) %.3f",
-		 w->p99, w->p99_get, w->p99_set, w->jain);
+	snprintf(out[n++], REASON_LEN, "p99 %s (get %s, set %s), fairness (Jain) %.3f",
+		 fmt_ns(t[0], sizeof(t[0]), w->p99), fmt_ns(t[1], sizeof(t[1]), w->p99_get),
+		 fmt_ns(t[2], sizeof(t[2]), w->p99_set), w->jain);
 	if (oversubscribed(a))
 		snprintf(out[n++], REASON_LEN, "%u procs on %ld CPUs: its p99 is within %.0fx of the "
-			 "lowest measured (%.0f ns), so preempted holders do not stall it unduly",
-			 a->o.procs, a->o.cpus, ADVISE_TAIL_FACTOR, best_p99(a));
+			 "lowest measured (%s), so preempted holders do not stall it unduly",
+			 a->o.procs, a->o.cpus, ADVISE_TAIL_FACTOR,
+			 fmt_ns(t[0], sizeof(t[0]), best_p99(a)));
 	snprintf(out[n++], REASON_LEN, "%s", crash_safe_text(w->caps));
 	snprintf(out[n++], REASON_LEN, "readers %s", readers_text(w->caps));
 	return n;
@@ -90,7 +110,7 @@ static void print_header(const struct advise *a)
 	       a->o.write_ratio, a->o.size, need[0] ? "; need " : "", need);
 	printf("machine: %ld CPUs%s\n", a->o.cpus, oversubscribed(a) ?
 	       " (oversubscribed: p99 counts, a tail over 4x the best ranks last)" : "");
-	printf("measured: every candidate once per round, %u interleaved rounds, %.2f s a run "
+	printf("measured: every candidate once per round, %u interleaved rounds, %.2f s a run on average "
 	       "(%.1f s in all), unchecked timing runs\n", a->o.repeat, a->run_s, a->wall_s);
 }
 
@@ -108,19 +128,21 @@ static void print_left_out(const struct advise *a)
 
 static void print_table(const struct advise *a)
 {
-	char ops[16];
+	char ops[16], t[3][24];
 	size_t k;
 
-	printf("\n%-10s %8s %6s %8s %8s %8s %6s  %-10s %-10s\n", "backend", "ops/s", "\u00b195%",
-	       "p99 ns", "get p99", "set p99", "jain", "crash-safe", "readers");
+	printf("\n%-10s %8s %6s %9s %9s %9s %6s  %-10s %-10s\n", "backend", "ops/s", "\u00b195%",
+	       "p99", "get p99", "set p99", "jain", "crash-safe", "readers");
 	for (k = 0; k < a->n; k++) {
 		const struct advise_cand *c = &a->c[k];
 
 		if (!c->rounds)
 			continue;
 		fmt_ops(ops, sizeof(ops), c->mean_ops);
-		printf("%-10s %8s %5.1f%% %8.0f %8.0f %8.0f %6.3f  %-10s %-10s%s\n", c->backend, ops,
-		       100 * c->ci_rel, c->p99, c->p99_get, c->p99_set, c->jain,
+		printf("%-10s %8s %5.0f%% %9s %9s %9s %6.3f  %-10s %-10s%s\n", c->backend, ops,
+		       100 * c->ci_rel, fmt_ns(t[0], sizeof(t[0]), c->p99),
+		       fmt_ns(t[1], sizeof(t[1]), c->p99_get), fmt_ns(t[2], sizeof(t[2]), c->p99_set),
+		       c->jain,
 		       c->caps & MMS_CAP_CRASH_SAFE ? "yes" : "no", readers_text(c->caps),
 		       c->tail_heavy ? "  tail-heavy" : "");
 	}

@@ -23,19 +23,13 @@
 /* A hung candidate costs this much beyond its plan, not bench's half-minute default. */
 #define ADVISE_WATCHDOG_S     10
 
-/* Bench's options for our point: its defaults, then unchecked timing runs of run_s each. */
-static int bench_options(struct advise *a, struct bench_opts *bo, size_t ncand)
+/* Bench's options for our point: its defaults, made unchecked timing runs. */
+static int bench_options(struct bench_opts *bo)
 {
 	char *argv[] = { "bench", NULL };
-	double runs = (double)(ncand * a->o.repeat);
-	double per_run = a->o.duration / runs - ADVISE_RUN_OVERHEAD_S;
 
 	if (bench_parse(bo, 1, argv))
 		return -1;
-	a->run_s = per_run > ADVISE_MIN_RUN_S ? per_run : ADVISE_MIN_RUN_S;
-	/* A fifth of the run warms up (page faults, first contention), at most 50 ms. */
-	bo->warmup = fmin(a->run_s / 5, 0.05);
-	bo->duration = a->run_s - bo->warmup;
 	bo->quiet = 1;
 	bo->check = 0;
 	bo->kill = 0;
@@ -43,16 +37,21 @@ static int bench_options(struct advise *a, struct bench_opts *bo, size_t ncand)
 	return 0;
 }
 
-/* The p99 of the slower operation kind among those that are at least 1% of the mix. */
-static double mix_p99(const struct bench_result *r, unsigned write_ratio)
+/*
+ * The length of each run of the next round: the budget left over the runs left, less what a
+ * run has cost so far beyond its measured time (a busy machine makes forks and gates slower,
+ * so this is measured as we go). A round's runs are equally long, so its pairs compare alike.
+ */
+static double plan_round(const struct advise *a, struct bench_opts *bo, double elapsed_s,
+			 double measured_s, unsigned done, unsigned left)
 {
-	double p = NAN;
+	double overhead = done ? (elapsed_s - measured_s) / done : ADVISE_RUN_OVERHEAD_S;
+	double run_s = fmax((a->o.duration - elapsed_s) / left - overhead, ADVISE_MIN_RUN_S);
 
-	if (write_ratio <= 99 && r->get_lat.count)
-		p = r->get_lat.p99;
-	if (write_ratio >= 1 && r->set_lat.count)
-		p = isnan(p) ? r->set_lat.p99 : fmax(p, r->set_lat.p99);
-	return p;
+	/* A fifth of the run warms up (page faults, first contention), at most 50 ms. */
+	bo->warmup = fmin(run_s / 5, 0.05);
+	bo->duration = run_s - bo->warmup;
+	return run_s;
 }
 
 /* Why a run's figures cannot be used, in c->failure; 0 when they can. */
@@ -86,7 +85,7 @@ static void progress(const struct advise *a, const struct advise_cand *c, unsign
 }
 
 /* One run of one candidate into its round's figures. */
-static void run_one(struct advise *a, struct advise_cand *c, const struct bench_opts *bo,
+static void run_one(struct advise_cand *c, const struct bench_opts *bo,
 		    struct bench_point *pt, struct bench_result *r)
 {
 	int err, tries = 0;
@@ -99,7 +98,6 @@ static void run_one(struct advise *a, struct advise_cand *c, const struct bench_
 	if (run_failed(c, r, err))
 		return;
 	c->ops[c->rounds] = r->ops_per_sec;
-	c->p99s[c->rounds] = mix_p99(r, a->o.write_ratio);
 	c->get99s[c->rounds] = r->get_lat.count ? r->get_lat.p99 : NAN;
 	c->set99s[c->rounds] = r->set_lat.count ? r->set_lat.p99 : NAN;
 	c->jain += r->fairness_jain;
@@ -127,7 +125,7 @@ static double median_finite(const double *v, unsigned n)
  * Rounds into one figure each: the mean throughput with its interval, and the median of the
  * tails (one descheduled round can multiply a p99; the median keeps it from deciding alone).
  */
-static void summarize(struct advise_cand *c)
+static void summarize(struct advise_cand *c, unsigned write_ratio)
 {
 	struct samples s = { .v = c->ops, .n = c->rounds, .cap = c->rounds };
 
@@ -135,9 +133,14 @@ static void summarize(struct advise_cand *c)
 		return;
 	c->mean_ops = samples_mean(&s);
 	c->ci_rel = stats_ci_rel_half(c->mean_ops, samples_sd(&s), s.n, 0.05);
-	c->p99 = median_finite(c->p99s, c->rounds);
 	c->p99_get = median_finite(c->get99s, c->rounds);
 	c->p99_set = median_finite(c->set99s, c->rounds);
+	/* The slower kind's, among the kinds that are at least 1% of the mix. */
+	c->p99 = NAN;
+	if (write_ratio <= 99)
+		c->p99 = c->p99_get;
+	if (write_ratio >= 1)
+		c->p99 = isnan(c->p99) ? c->p99_set : fmax(c->p99, c->p99_set);
 	c->jain /= c->rounds;
 }
 
@@ -152,19 +155,21 @@ int advise_measure(struct advise *a)
 				  .write_ratio = a->o.write_ratio, .size = a->o.size };
 	struct bench_result *r = calloc(1, sizeof(*r));
 	static struct bench_opts bo;
-	unsigned round, seq = 0, of;
+	unsigned round, seq = 0, made = 0, of;
 	size_t k, ncand = 0, ok = 0, idx[ADVISE_MAX];
-	double t0 = (double)bench_now_ns();
+	double t0 = (double)bench_now_ns(), measured_s = 0, run_s;
 
 	for (k = 0; k < a->n; k++)
 		if (measurable(&a->c[k]))
 			idx[ncand++] = k;
-	if (!r || !ncand || bench_options(a, &bo, ncand)) {
+	if (!r || !ncand || bench_options(&bo)) {
 		free(r);
 		return -1;
 	}
 	of = (unsigned)ncand * a->o.repeat;
-	for (round = 0; round < a->o.repeat; round++)
+	for (round = 0; round < a->o.repeat; round++) {
+		run_s = plan_round(a, &bo, ((double)bench_now_ns() - t0) / 1e9, measured_s, made,
+				   of - seq);
 		for (k = 0; k < ncand; k++) {
 			struct advise_cand *c = &a->c[idx[(k + round) % ncand]];
 
@@ -172,17 +177,22 @@ int advise_measure(struct advise *a)
 			pt.of = of;
 			pt.repeat = round;
 			progress(a, c, seq, of, round);
-			if (measurable(c))
-				run_one(a, c, &bo, &pt, r);
+			if (!measurable(c))
+				continue;
+			run_one(c, &bo, &pt, r);
+			measured_s += run_s;
+			made++;
 		}
+	}
 	if (isatty(2))
 		fprintf(stderr, "\r\033[K");
 	a->wall_s = ((double)bench_now_ns() - t0) / 1e9;
+	a->run_s = made ? measured_s / made : 0;
 	free(r);
 	for (k = 0; k < a->n; k++) {
 		if (a->c[k].failure[0])
 			a->c[k].rounds = 0;
-		summarize(&a->c[k]);
+		summarize(&a->c[k], a->o.write_ratio);
 		ok += a->c[k].rounds > 0;
 	}
 	return ok ? 0 : -1;
