@@ -82,6 +82,7 @@ int  advise_decide(struct advise *a);
 void advise_compare(const struct advise_cand *a, const struct advise_cand *b, struct advise_pair *p);
 void advise_print_text(const struct advise *a);
 int  advise_print_json(const struct advise *a);
+const char *advise_fmt_ns(char *buf, size_t len, double ns);
 void advise_caps_text(unsigned caps, char *out, size_t cap);
 int  advise_need_parse(const char *list, unsigned *need);
 

@@ -108,10 +108,13 @@ static const char *deciding_rule(const struct advise_cand *a, const struct advis
 
 static void why_tail(struct advise *a, const struct advise_cand *w, const struct advise_cand *l)
 {
-	snprintf(a->pick.why_lost, sizeof(a->pick.why_lost), "%.3gM ops/s, but its p99 (%.0f ns) "
-		 "is over %.0fx the lowest with %u procs on %ld CPUs (%s: %.0f ns): a holder "
-		 "preempted while others wait", l->mean_ops / 1e6, l->p99, ADVISE_TAIL_FACTOR,
-		 a->o.procs, a->o.cpus, w->backend, w->p99);
+	char lp[24], wp[24];
+
+	snprintf(a->pick.why_lost, sizeof(a->pick.why_lost), "%.3gM ops/s against %.3gM, and its "
+		 "p99 (%s) is over %.0fx the lowest (%s's %s) with %u procs on %ld CPUs: a holder "
+		 "preempted while others wait", l->mean_ops / 1e6, w->mean_ops / 1e6,
+		 advise_fmt_ns(lp, sizeof(lp), l->p99), ADVISE_TAIL_FACTOR, w->backend,
+		 advise_fmt_ns(wp, sizeof(wp), w->p99), a->o.procs, a->o.cpus);
 }
 
 /* The runner-up's story, in a->pick.why_lost. */

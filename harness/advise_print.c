@@ -20,14 +20,14 @@ static void fmt_ops(char *buf, size_t len, double v)
 		snprintf(buf, len, "%.3g", v);
 }
 
-/* A latency with its unit: ns up to 10 us, then us, then ms. */
-static const char *fmt_ns(char *buf, size_t len, double ns)
+/* A latency with its unit: ns up to 10 us, then us up to 1 ms, then ms. */
+const char *advise_fmt_ns(char *buf, size_t len, double ns)
 {
 	if (isnan(ns))
 		snprintf(buf, len, "-");
 	else if (ns < 1e4)
 		snprintf(buf, len, "%.0f ns", ns);
-	else if (ns < 1e7)
+	else if (ns < 1e6)
 		snprintf(buf, len, "%.1f us", ns / 1e3);
 	else
 		snprintf(buf, len, "%.1f ms", ns / 1e6);
@@ -65,6 +65,16 @@ static double best_p99(const struct advise *a)
 	return best;
 }
 
+static int faster_but_tail_heavy(const struct advise *a, const struct advise_cand *w)
+{
+	size_t k;
+
+	for (k = 0; k < a->n; k++)
+		if (a->c[k].rounds && a->c[k].tail_heavy && a->c[k].mean_ops > w->mean_ops)
+			return 1;
+	return 0;
+}
+
 /* Why the winner, one sentence each: the figures first, then what it guarantees. */
 static size_t reasons(const struct advise *a, char out[NREASONS][REASON_LEN])
 {
@@ -77,7 +87,7 @@ static size_t reasons(const struct advise *a, char out[NREASONS][REASON_LEN])
 	fmt_ops(ops, sizeof(ops), w->mean_ops);
 	if (!l)
 		snprintf(out[n++], REASON_LEN, "the only eligible backend with figures: %s ops/s", ops);
-	else if (l->tail_heavy != w->tail_heavy)
+	else if (faster_but_tail_heavy(a, w))
 		snprintf(out[n++], REASON_LEN, "highest throughput among those with a p99 within "
 			 "%.0fx of the lowest: %s ops/s (\u00b1%.1f%%, %u rounds)", ADVISE_TAIL_FACTOR,
 			 ops, 100 * w->ci_rel, w->rounds);
@@ -89,13 +99,13 @@ static size_t reasons(const struct advise *a, char out[NREASONS][REASON_LEN])
 			 ops, l->backend, !strcmp(rule, "crash-safe") ? "crash safety" :
 			 !strcmp(rule, "p99") ? "the lower p99" : "the higher mean");
 	snprintf(out[n++], REASON_LEN, "p99 %s (get %s, set %s), fairness (Jain) %.3f",
-		 fmt_ns(t[0], sizeof(t[0]), w->p99), fmt_ns(t[1], sizeof(t[1]), w->p99_get),
-		 fmt_ns(t[2], sizeof(t[2]), w->p99_set), w->jain);
+		 advise_fmt_ns(t[0], sizeof(t[0]), w->p99), advise_fmt_ns(t[1], sizeof(t[1]), w->p99_get),
+		 advise_fmt_ns(t[2], sizeof(t[2]), w->p99_set), w->jain);
 	if (oversubscribed(a))
 		snprintf(out[n++], REASON_LEN, "%u procs on %ld CPUs: its p99 is within %.0fx of the "
 			 "lowest measured (%s), so preempted holders do not stall it unduly",
 			 a->o.procs, a->o.cpus, ADVISE_TAIL_FACTOR,
-			 fmt_ns(t[0], sizeof(t[0]), best_p99(a)));
+			 advise_fmt_ns(t[0], sizeof(t[0]), best_p99(a)));
 	snprintf(out[n++], REASON_LEN, "%s", crash_safe_text(w->caps));
 	snprintf(out[n++], REASON_LEN, "readers %s", readers_text(w->caps));
 	return n;
@@ -140,8 +150,8 @@ static void print_table(const struct advise *a)
 			continue;
 		fmt_ops(ops, sizeof(ops), c->mean_ops);
 		printf("%-10s %8s %5.0f%% %9s %9s %9s %6.3f  %-10s %-10s%s\n", c->backend, ops,
-		       100 * c->ci_rel, fmt_ns(t[0], sizeof(t[0]), c->p99),
-		       fmt_ns(t[1], sizeof(t[1]), c->p99_get), fmt_ns(t[2], sizeof(t[2]), c->p99_set),
+		       100 * c->ci_rel, advise_fmt_ns(t[0], sizeof(t[0]), c->p99),
+		       advise_fmt_ns(t[1], sizeof(t[1]), c->p99_get), advise_fmt_ns(t[2], sizeof(t[2]), c->p99_set),
 		       c->jain,
 		       c->caps & MMS_CAP_CRASH_SAFE ? "yes" : "no", readers_text(c->caps),
 		       c->tail_heavy ? "  tail-heavy" : "");
