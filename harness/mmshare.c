@@ -11,6 +11,7 @@ static const struct mms_command *const commands[] = {
 	&mms_cmd_compare,
 	&mms_cmd_speed,
 	&mms_cmd_conform,
+	&mms_cmd_syscalls,
 	NULL,
 };
 
