@@ -65,6 +65,7 @@ struct bench_result {
 	struct bench_point pt;
 	int baseline;                   /* a bare reference loop, not a library backend */
 	int unsafe;                     /* a negative control */
+	unsigned caps;                  /* the backend's MMS_CAP_* bits (0 for a bare loop) */
 	int hung;                       /* the watchdog ended the run */
 	double duration_s;              /* measured window: first start to last stop */
 	uint64_t ops, gets, sets, rmws;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "cli.h"
 #include "stamp.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -325,6 +326,7 @@ enum field_type {
 	F_U64,		/* uint64_t */
 	F_DBL,		/* double; null when not finite */
 	F_BOOL,		/* int */
+	F_CAPS,		/* caps: `mmshare list`'s words; JSON null for a bare loop */
 	F_WORKER_OPS,	/* per_worker_ops[nworkers] */
 	F_WORKER_RATE,	/* per_worker_rate[nworkers] */
 	F_LATENCY,	/* get_lat and set_lat */
@@ -352,6 +354,7 @@ static const struct field fields[] = {
 	FIELD("repeat", F_UINT, pt.repeat),
 	FIELD("baseline", F_BOOL, baseline),
 	FIELD("unsafe", F_BOOL, unsafe),
+	FIELD("caps", F_CAPS, caps),
 	FIELD("hung", F_BOOL, hung),
 	FIELD("duration_s", F_DBL, duration_s),
 	FIELD("ops", F_U64, ops),
@@ -505,11 +508,29 @@ static struct json_object *json_workers(const struct bench_result *r, int rate)
 	return a;
 }
 
+/* The backend's capability words, so a report never has to know backends by name. */
+static struct json_object *json_caps(const struct bench_result *r)
+{
+	struct json_object *a;
+	const char *word;
+	unsigned k, bit;
+
+	if (r->baseline)
+		return NULL;
+	a = json_object_new_array();
+	for (k = 0; (word = cli_cap_word(k, &bit)); k++)
+		if (r->caps & bit)
+			json_object_array_add(a, json_object_new_string(word));
+	return a;
+}
+
 static struct json_object *json_composite(const struct bench_result *r, const struct field *f)
 {
 	struct json_object *j;
 
 	switch (f->type) {
+	case F_CAPS:
+		return json_caps(r);
 	case F_WORKER_OPS:
 	case F_WORKER_RATE:
 		return json_workers(r, f->type == F_WORKER_RATE);
@@ -740,9 +761,25 @@ static void csv_value(FILE *f, const struct bench_result *r, const struct field 
 	}
 }
 
+/* The capability words joined with ';' (empty for a bare loop), as per_worker_ops are. */
+static void csv_caps(FILE *f, const struct bench_result *r)
+{
+	const char *word, *sep = "";
+	unsigned k, bit;
+
+	for (k = 0; !r->baseline && (word = cli_cap_word(k, &bit)); k++)
+		if (r->caps & bit) {
+			fprintf(f, "%s%s", sep, word);
+			sep = ";";
+		}
+}
+
 static void csv_field(FILE *f, const struct bench_result *r, const struct field *fl)
 {
 	switch (fl->type) {
+	case F_CAPS:
+		csv_caps(f, r);
+		break;
 	case F_WORKER_OPS:
 	case F_WORKER_RATE:
 		csv_workers(f, r, fl->type == F_WORKER_RATE);

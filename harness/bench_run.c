@@ -661,6 +661,7 @@ int bench_run_point(const struct bench_opts *o, const struct bench_point *pt, st
 	stamp = stamp_cost_ns(o->check);
 	r->baseline = bench_target_is_baseline(pt->backend);
 	r->unsafe = !r->baseline && !mms_backend_caps(pt->backend, &caps) && (caps & MMS_CAP_UNSAFE);
+	r->caps = r->baseline ? 0 : caps;
 	r->timing_note = why_not_timing(o);
 	r->timing = !r->timing_note;
 	r->harness_ns_per_op = r->timing ? bench_harness_cost(o, pt) : NAN;

@@ -35,3 +35,21 @@ const char *cli_backend(const char *cmd, const char *arg)
 		"is named by its path, e.g. ./libmms-x.so)\n", cmd, arg);
 	return NULL;
 }
+
+const char *cli_cap_word(unsigned k, unsigned *bit)
+{
+	static const struct { unsigned bit; const char *word; } words[] = {
+		{ MMS_CAP_CRASH_SAFE, "crash-safe" },
+		{ MMS_CAP_SHARED_READ, "shared-read" },
+		{ MMS_CAP_READ_NOWAIT, "read-nowait" },
+		{ MMS_CAP_EXPORT_FD, "export-fd" },
+		{ MMS_CAP_HOSTILE_SAFE, "hostile-safe" },
+		{ MMS_CAP_MAPPING, "mapping" },
+		{ MMS_CAP_UNSAFE, "UNSAFE" },
+	};
+
+	if (k >= sizeof(words) / sizeof(words[0]))
+		return NULL;
+	*bit = words[k].bit;
+	return words[k].word;
+}

@@ -15,4 +15,11 @@ int cli_no_options(int argc, char **argv, const char *usage);
  */
 const char *cli_backend(const char *cmd, const char *arg);
 
+/*
+ * The words `mmshare list` shows for capability bits, in its order ("crash-safe", "shared-read",
+ * ..., "UNSAFE"): the k-th word for k = 0, 1, ... while *bit gets its MMS_CAP_* bit; NULL after
+ * the last. One table, so the bench JSON's "caps" and `mmshare list` never disagree.
+ */
+const char *cli_cap_word(unsigned k, unsigned *bit);
+
 #endif

@@ -20,5 +20,6 @@ extern const struct mms_command mms_cmd_compare;
 extern const struct mms_command mms_cmd_speed;
 extern const struct mms_command mms_cmd_conform;
 extern const struct mms_command mms_cmd_advise;
+extern const struct mms_command mms_cmd_syscalls;
 
 #endif

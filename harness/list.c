@@ -27,14 +27,14 @@ static const char list_usage[] =
 
 static void caps_text(unsigned caps, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s%s%s%s%s%s%s",
-		 caps & MMS_CAP_CRASH_SAFE ? "crash-safe " : "",
-		 caps & MMS_CAP_SHARED_READ ? "shared-read " : "",
-		 caps & MMS_CAP_READ_NOWAIT ? "read-nowait " : "",
-		 caps & MMS_CAP_EXPORT_FD ? "export-fd " : "",
-		 caps & MMS_CAP_HOSTILE_SAFE ? "hostile-safe " : "",
-		 caps & MMS_CAP_MAPPING ? "mapping " : "",
-		 caps & MMS_CAP_UNSAFE ? "UNSAFE " : "");
+	const char *word;
+	unsigned k, bit;
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (k = 0; (word = cli_cap_word(k, &bit)) && used < cap; k++)
+		if (caps & bit)
+			used += (size_t)snprintf(out + used, cap - used, "%s ", word);
 }
 
 static void list_one(const char *name)

@@ -12,6 +12,7 @@ static const struct mms_command *const commands[] = {
 	&mms_cmd_speed,
 	&mms_cmd_conform,
 	&mms_cmd_advise,
+	&mms_cmd_syscalls,
 	NULL,
 };
 

@@ -16,7 +16,9 @@ REPORT = os.path.join(HERE, "..", "reports", "report.py")
 FIXTURE = os.path.join(HERE, "fixtures", "bench-small.json")
 PNGS = ("throughput_vs_procs.png", "latency.png", "fairness.png", "throughput_vs_size.png",
         "tpl_cost.png")
-SECTIONS = ("# mmshare benchmark report", "## Machine", "## Command", "## Results by scenario",
+MERGE = os.path.join(HERE, "..", "bench", "merge.py")
+SECTIONS = ("# mmshare benchmark report", "## Machine", "## Command", "## Strategy card",
+            "## Results by scenario",
             "## Correctness and crashes", "## Recommendations", "## Plots")
 
 
@@ -74,6 +76,12 @@ class FixtureReport(unittest.TestCase):
             self.assertNotIn(f"| {control} |", before)
             self.assertIn(f"{control} (negative control)", correctness)
             self.assertIn(f"**{control} is broken, as intended", correctness)
+
+    def test_card_of_a_file_without_caps(self):
+        rows = card_rows(self.md)
+        self.assertEqual(rows["mutex"][1:3], ["?", "?"])      # unknown, never guessed by name
+        self.assertIn("no `caps`", self.md)
+        self.assertNotIn("none", rows)
 
     def test_uncontended_point_noted(self):
         self.assertIn("fcntl, tpl · 4 KiB · 10% writes · 2 procs: 1 of 2 runs", self.md)
@@ -159,6 +167,126 @@ class TimingOnly(unittest.TestCase):
         table = md.split("### raw · 64 B · 10% writes · 2 procs")[1].split("###")[0]
         self.assertIn("| 2 | seqlock | 99 M [97 M–101 M] (n=2) | 0.99 tied |", table)
         self.assertNotIn("fcntl | 1 M [980 k–1.02 M] (n=2) | 0.01 tied", table)
+
+
+CAPS = {"mutex": ["crash-safe", "mapping"],
+        "fcntl": ["crash-safe", "shared-read", "hostile-safe", "mapping"],
+        "seqlock": ["crash-safe", "shared-read", "read-nowait", "mapping"],
+        "memfd": ["crash-safe", "shared-read", "read-nowait", "export-fd", "hostile-safe",
+                  "mapping"],
+        "none": ["mapping", "UNSAFE"], "stale": ["mapping", "UNSAFE"]}
+
+
+def card_fixture():
+    """The fixture as the bench writes it now: caps on every result, a crash run, syscall counts,
+    and a backend no code knows by name (newlock, a copy of mutex that is not crash-safe)."""
+    doc = fixture()
+    for r in doc["results"]:
+        r["caps"] = CAPS[r["backend"]]
+    copies = [dict(r, backend="newlock", caps=[]) for r in doc["results"]
+              if r["backend"] == "mutex"]
+    for r in copies:
+        if r["kills"]:
+            r["errors"], r["kills_in_lock"] = {"EDEAD": 7}, 1
+    doc["results"] += copies
+    doc["syscalls"] = {"schema": "mmshare-syscalls/1", "command": "mmshare syscalls --json x",
+                       "method": "the test's", "size": 64, "error": None,
+                       "results": [{"backend": "fcntl", "get": 2.0, "set": 2.0},
+                                   {"backend": "newlock", "get": 1.5, "set": 0.0}]}
+    return doc
+
+
+def card_rows(md):
+    """The card's rows by backend, as lists of cells."""
+    card = md.split("## Strategy card")[1].split("\n## ")[0]
+    rows = [line.strip("|").split(" | ") for line in card.splitlines() if line.startswith("| ")]
+    return {cells[0].strip(): [c.strip() for c in cells] for cells in rows[1:]}
+
+
+def altered_card_fixture():
+    """The card fixture with what the card must show when it happens: fcntl declaring nothing
+    (its row must follow the caps, not its name), mutex answering MMS_EDEAD though crash-safe,
+    seqlock hung, memfd torn in the crash run, and no counter on the machine."""
+    doc = card_fixture()
+    for r in doc["results"]:
+        if r["backend"] == "fcntl":
+            r["caps"] = ["mapping"]
+        if not r["kills"]:
+            continue
+        if r["backend"] == "mutex":
+            r["errors"] = {"EDEAD": 1}
+        elif r["backend"] == "seqlock":
+            r["hung"] = True
+        elif r["backend"] == "memfd":
+            r["torn"] = 2
+    doc["syscalls"].update(error="perf_event_open: Permission denied", results=[])
+    return doc
+
+
+class StrategyCard(unittest.TestCase):
+    """The card: a row per backend from the file's caps, the crash run beside it, counts.
+    Two reports (each makes the plots too, seconds apart): as the bench writes it, and altered."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.code, cls.err, cls.md = report_of(card_fixture())
+        cls.alt_code, cls.alt_err, cls.alt_md = report_of(altered_card_fixture())
+
+    def test_written_without_complaint(self):
+        for code, err in ((self.code, self.err), (self.alt_code, self.alt_err)):
+            self.assertEqual(code, 0, err)
+            self.assertEqual(err, "")
+
+    def test_rows_come_from_caps(self):
+        rows = card_rows(self.md)
+        self.assertEqual(list(rows), ["mutex", "fcntl", "seqlock", "memfd", "newlock"])
+        self.assertEqual(rows["mutex"][1:3], ["exclusive", "yes"])
+        self.assertEqual(rows["fcntl"][1:3], ["shared", "yes"])
+        self.assertEqual(rows["seqlock"][1:3], ["shared, never wait", "yes"])
+        self.assertEqual(rows["newlock"][1:3], ["exclusive", "no: MMS_EDEAD"])
+
+    def test_caps_not_names_decide(self):
+        self.assertEqual(card_rows(self.alt_md)["fcntl"][1:3], ["exclusive", "no: MMS_EDEAD"])
+
+    def test_crash_run_column(self):
+        rows = card_rows(self.md)
+        self.assertEqual(rows["newlock"][3], "MMS_EDEAD (224 calls) after 32 kills, no hang")
+        self.assertRegex(rows["mutex"][3], r"^32 kills, values whole, nothing lost; recovery")
+        rows = card_rows(self.alt_md)
+        self.assertIn("**but it declares crash-safe**", rows["mutex"][3])
+        self.assertIn("**HUNG**", rows["seqlock"][3])
+        self.assertIn("**FAILED**: 64 torn", rows["memfd"][3])
+
+    def test_syscalls_and_figures(self):
+        rows = card_rows(self.md)
+        self.assertEqual(rows["fcntl"][4], "2 / 2")
+        self.assertEqual(rows["newlock"][4], "1.5 / 0")
+        self.assertEqual(rows["mutex"][4], "–")             # not in the counts: not made up
+        self.assertIn("| fairness (Jain) at 2 · 4 | 1 worker: ops/s", self.md)
+        self.assertEqual(rows["mutex"][6], "–")             # the fixture has no 1-worker run
+        self.assertRegex(rows["mutex"][7], r"^[\d.]+ [kMG]? ?\(\d\.\d+\) · ")
+        self.assertIn("`mmshare syscalls --json x`", self.md)
+
+    def test_counter_unavailable_says_why(self):
+        self.assertEqual(card_rows(self.alt_md)["newlock"][4], "–")
+        self.assertIn("not counted on this machine: perf_event_open: Permission denied",
+                      self.alt_md)
+
+    def test_merge_keeps_syscalls(self):
+        doc = card_fixture()
+        sc = doc.pop("syscalls")
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = [os.path.join(tmp, n) for n in ("bench.json", "syscalls.json", "out.json")]
+            for path, part in zip(paths, (doc, sc)):
+                with open(path, "w", encoding="utf-8") as fh:
+                    json.dump(part, fh)
+            proc = subprocess.run([sys.executable, MERGE, paths[2], *paths[:2]],
+                                  capture_output=True, text=True, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(paths[2], encoding="utf-8") as fh:
+                merged = json.load(fh)
+        self.assertEqual(merged["syscalls"], sc)
+        self.assertEqual(len(merged["results"]), len(doc["results"]))
 
 
 class Unusable(unittest.TestCase):

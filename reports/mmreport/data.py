@@ -43,6 +43,7 @@ class Data:
         self.machine, self.command, self.runs = machine, command, runs
         self.peers = None
         self.hyperfine = None
+        self.syscalls = None
         self.checked_runs = [r for r in runs if not r["timing"]]
         runs = [r for r in runs if r["timing"]]
         self.timing_runs = runs

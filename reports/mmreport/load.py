@@ -50,6 +50,17 @@ def latency(r, i, op):
     return out if out.get("count") else None
 
 
+def caps_of(r, i):
+    """results[i].caps: the backend's capability words (`mmshare list`'s), or None when the file
+    predates them or the run is a bare loop."""
+    caps = r.get("caps")
+    if caps is None:
+        return None
+    if not (isinstance(caps, list) and all(isinstance(c, str) for c in caps)):
+        raise Unusable(f"results[{i}].caps: expected a list of capability words")
+    return caps
+
+
 def run_of(r, i):
     """One result, checked and reduced to what the report uses."""
     if not isinstance(r, dict):
@@ -76,6 +87,13 @@ def run_of(r, i):
         "kills": need(r, i, "kills", "int", 0, False),
         "recovery_ms_max": need(r, i, "recovery_ms_max", "num", 0.0, False),
         "errors": int(sum(errors.values())),
+        "edead": int(errors.get("EDEAD", 0)),
+        "caps": caps_of(r, i),
+        "baseline": need(r, i, "baseline", "bool", False, False),
+        "unsafe": need(r, i, "unsafe", "bool", False, False),
+        "hung": need(r, i, "hung", "bool", False, False),
+        "kills_in_lock": need(r, i, "kills_in_lock", "int", None, False),
+        "command": need(r, i, "command", "str", None, False),
         # Older files have no "timing": a run without --check and --kill was a timing run.
         "timing": need(r, i, "timing", "bool", None, False),
         "ci_lo": need(r, i, "ci95_low", "num", None, False),
@@ -149,3 +167,32 @@ def load_hyperfine(path):
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return rows or None
+
+
+def load_syscalls(path):
+    """The "syscalls" document merge.py keeps (`mmshare syscalls --json`): None when there is
+    none; else {"command", "method", "size", "error", "rows": {backend: {op: per op or None}}}."""
+    try:
+        with open(path, "rb") as fh:
+            doc = json.loads(fh.read().decode("utf-8-sig")).get("syscalls")
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        return None
+    if doc is None:
+        return None
+    rows = {}
+    try:
+        if doc["schema"] != "mmshare-syscalls/1":
+            raise ValueError("schema")
+        for row in doc.get("results") or []:
+            counts = {op: row.get(op) for op in ("get", "set", "lock_unlock")}
+            if not isinstance(row["backend"], str) or \
+                    not all(v is None or (is_num(v) and v >= 0) for v in counts.values()):
+                raise ValueError("row")
+            rows[row["backend"]] = counts
+    except (KeyError, TypeError, ValueError):
+        print(f"report.py: {path}: \"syscalls\" is not an mmshare-syscalls/1 document; no "
+              f"system call column", file=sys.stderr)
+        return None
+    error = doc.get("error") if isinstance(doc.get("error"), str) else None
+    return {"command": doc.get("command") or "mmshare syscalls", "method": doc.get("method"),
+            "size": doc.get("size"), "error": error, "rows": rows}

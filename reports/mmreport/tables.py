@@ -3,6 +3,7 @@
 import statistics
 
 from .advice import advice_section
+from .card import card_section
 from .constants import CONTROLS, PNGS
 from .data import backend_order, ranking
 from .fmt import rate_text, ns_text, scenario_title, size_text
@@ -234,6 +235,7 @@ def hyperfine_section(d, out):
 def write_report(d, path):
     out = []
     machine_section(d, out)
+    card_section(d, out)
     scenario_section(d, out)
     peers_section(d, out)
     hyperfine_section(d, out)
