@@ -59,8 +59,8 @@ int mms_thread_sched(pid_t tid, struct mms_thread_sched *out)
 		return -1;
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu",
-			 &out->state, &utime, &stime) != 3)
+	if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %u %*s %*s %*s %*s %llu %llu",
+			 &out->state, &out->flags, &utime, &stime) != 4)
 		return -1;
 	out->cpu_ticks = (uint64_t)utime + (uint64_t)stime;
 	return 0;

@@ -12,6 +12,7 @@
 	X(memfd)        \
 	X(ofd)          \
 	X(flock)        \
+	X(pi)           \
 	X(none)         \
 	X(stale)
 
