@@ -60,8 +60,9 @@ int mms_thread_sched(pid_t tid, struct mms_thread_sched *out)
 		return -1;
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu"
-			 " %*s %*s %*s %*s %*s %*s %llu", &out->state, &utime, &stime, &start) != 4)
+	if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %u %*s %*s %*s %*s %llu %llu"
+			 " %*s %*s %*s %*s %*s %*s %llu", &out->state, &out->flags, &utime, &stime,
+			 &start) != 5)
 		return -1;
 	out->cpu_ticks = (uint64_t)utime + (uint64_t)stime;
 	out->start_ticks = (uint64_t)start;

@@ -54,6 +54,7 @@ static inline uint64_t mms_pid_namespace(void)
 /* What the scheduler says of one thread of this pid namespace (/proc/TID/stat). */
 struct mms_thread_sched {
 	char state;                     /* 'R' running, 'S' asleep, 'T' stopped, ... */
+	unsigned flags;                 /* PF_* bits: PF_KTHREAD marks a kernel thread */
 	uint64_t cpu_ticks;             /* user + system time, in clock ticks */
 	uint64_t start_ticks;           /* when it started, in clock ticks since boot */
 };

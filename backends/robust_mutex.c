@@ -30,14 +30,15 @@
 #include "deadline.h"
 #include "process.h"
 
-#define FUTEX_TID_MASK  0x3fffffff  /* linux/futex.h: the owner's thread id in a robust lock word */
-#define OWNER_CHECK_NS  200000000L  /* how long a waiter sleeps between checks of the holder */
+#define FUTEX_TID_MASK  MMS_FUTEX_TID_MASK
+#define OWNER_CHECK_NS  MMS_OWNER_CHECK_NS
 
-static int attr_init(pthread_mutexattr_t *attr)
+static int attr_init(pthread_mutexattr_t *attr, int protocol)
 {
 	if (pthread_mutexattr_init(attr) ||
 	    pthread_mutexattr_setpshared(attr, PTHREAD_PROCESS_SHARED) ||
-	    pthread_mutexattr_setrobust(attr, PTHREAD_MUTEX_ROBUST))
+	    pthread_mutexattr_setrobust(attr, PTHREAD_MUTEX_ROBUST) ||
+	    pthread_mutexattr_setprotocol(attr, protocol))
 		return MMS_ESYS;
 	return 0;
 }
@@ -52,7 +53,7 @@ int mms_rmutex_kind_expected(void)
 	pthread_mutex_t probe;
 	int kind;
 
-	if (attr_init(&attr))
+	if (attr_init(&attr, PTHREAD_PRIO_NONE))
 		return -1;
 	pthread_mutex_init(&probe, &attr);
 	kind = probe.__data.__kind;
@@ -61,10 +62,11 @@ int mms_rmutex_kind_expected(void)
 	return kind;
 }
 
-int mms_rmutex_init(struct mms_area *a)
+/* protocol: PTHREAD_PRIO_NONE, or PTHREAD_PRIO_INHERIT for the pi backend. */
+int mms_rmutex_init_protocol(struct mms_area *a, int protocol)
 {
 	pthread_mutexattr_t attr;
-	int err = attr_init(&attr);
+	int err = attr_init(&attr, protocol);
 
 	if (err)
 		return err;
@@ -73,6 +75,11 @@ int mms_rmutex_init(struct mms_area *a)
 	pthread_mutexattr_destroy(&attr);
 	a->mutex_kind = a->hdr->mutex.__data.__kind;
 	return err;
+}
+
+int mms_rmutex_init(struct mms_area *a)
+{
+	return mms_rmutex_init_protocol(a, PTHREAD_PRIO_NONE);
 }
 
 int mms_rmutex_open_method(struct mms_store *s)
@@ -111,19 +118,12 @@ enum holder_verdict { HOLDER_LIVE, HOLDER_SELF, HOLDER_SUSPECT };
 
 #define SUSPECT_LOOKS 3          /* consecutive suspect looks at one word that make it corrupt */
 
-struct holder_seen {
-	int word;                   /* the lock word as read */
-	int suspect;                /* consecutive looks that found this word suspect */
-	uint64_t cpu_ticks;         /* CPU time of the thread the word names, at the last look */
-	int cpu_known;              /* cpu_ticks was read for this word */
-};
-
 /*
  * A thread named by a lock word without a record: a holder between its lock and its record
  * cannot be asleep there, so it is either a scribble or a holder that is stopped (SIGSTOP, a
  * debugger) or not being scheduled, whose CPU time stands still.
  */
-static int may_be_stalled_holder(pid_t tid, struct holder_seen *seen)
+static int may_be_stalled_holder(pid_t tid, struct mms_holder_seen *seen)
 {
 	struct mms_thread_sched ts;
 	int was_known = seen->cpu_known;
@@ -140,7 +140,22 @@ static int may_be_stalled_holder(pid_t tid, struct holder_seen *seen)
 	return !was_known || ts.cpu_ticks == before;
 }
 
-static enum holder_verdict holder_judge(struct mms_area *a, struct holder_seen *seen)
+/*
+ * Whether the owner record names the holder in word, in our own pid namespace: the one case in
+ * which the thread id in the word means a thread here.
+ */
+int mms_rmutex_recorded_here(struct mms_area *a, int word)
+{
+	struct mms_header *h = a->hdr;
+	uint64_t ns = __atomic_load_n(&h->owner_ns, __ATOMIC_RELAXED);
+	uint32_t rtid = __atomic_load_n(&h->owner_tid, __ATOMIC_RELAXED);
+	uint32_t rcheck = __atomic_load_n(&h->owner_check, __ATOMIC_RELAXED);
+
+	return rtid == ((uint32_t)word & FUTEX_TID_MASK) && rtid != 0 &&
+	       rcheck == owner_check(ns, rtid) && ns != 0 && ns == mms_pid_namespace();
+}
+
+static enum holder_verdict holder_judge(struct mms_area *a, struct mms_holder_seen *seen)
 {
 	struct mms_header *h = a->hdr;
 	int word = __atomic_load_n(&h->mutex.__data.__lock, __ATOMIC_RELAXED);
@@ -171,7 +186,7 @@ static enum holder_verdict holder_judge(struct mms_area *a, struct holder_seen *
  * with it, and several are a holder that stopped between two instructions for longer than a
  * loaded scheduler ever keeps a runnable process waiting.
  */
-static int holder_check(struct mms_area *a, struct holder_seen *seen)
+int mms_rmutex_holder_check(struct mms_area *a, struct mms_holder_seen *seen)
 {
 	int prev_word = seen->word;
 	enum holder_verdict v = holder_judge(a, seen);
@@ -190,14 +205,14 @@ static int holder_check(struct mms_area *a, struct holder_seen *seen)
 static __attribute__((noinline)) int wait_for_holder(struct mms_area *a)
 {
 	pthread_mutex_t *m = &a->hdr->mutex;
-	struct holder_seen seen = { 0 };
+	struct mms_holder_seen seen = { 0 };
 	struct mms_deadline dl;
 	struct timespec until;
 	int r;
 
 	mms_deadline_start(&dl, a->store.timeout_ns);
 	for (;;) {
-		r = holder_check(a, &seen);
+		r = mms_rmutex_holder_check(a, &seen);
 		if (r)
 			return r;
 		if (mms_deadline_passed(&dl))
@@ -224,6 +239,19 @@ int mms_rmutex_lock(struct mms_store *s, enum mms_lock_mode mode)
 		s->stats->lock_contended++;
 		r = wait_for_holder(a);
 	}
+	return mms_rmutex_finish(s, r, ns);
+}
+
+/*
+ * What a lock attempt that ended with pthread result r comes to: the owner record written when
+ * we hold the mutex (ns read before locking), a dead owner's lock marked consistent, and r as an
+ * MMS_E* code.
+ */
+int mms_rmutex_finish(struct mms_store *s, int r, uint64_t ns)
+{
+	struct mms_area *a = mms_area_of(s);
+	pthread_mutex_t *m = &a->hdr->mutex;
+
 	if (r == EOWNERDEAD) {
 		/* Writers never publish a half-written slot, so there is no state to repair. */
 		s->stats->owner_repairs++;

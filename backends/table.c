@@ -12,9 +12,10 @@
 	X(memfd)        \
 	X(ofd)          \
 	X(flock)        \
+	X(pi)           \
+	X(sysv)         \
 	X(rwlock)       \
 	X(posixsem)     \
-	X(sysv)         \
 	X(none)         \
 	X(stale)
 
