@@ -13,6 +13,7 @@
 	X(ofd)          \
 	X(flock)        \
 	X(pi)           \
+	X(spin)         \
 	X(sysv)         \
 	X(rwlock)       \
 	X(posixsem)     \

@@ -22,9 +22,14 @@
  * namespace names no thread here and is taken over); a holder that execs while holding, or whose
  * tid is reused within the same tick (ns_last_pid), looks alive to the others until the timeout;
  * waiters spin first, so oversubscribed CPUs pay for it. An example, not a better mutex.
- * Compiled with -DEXAMPLE_BROKEN it is "spin-broken", a negative control (see below).
+ * Compiled with -DEXAMPLE_BROKEN it is "spin-broken", a negative control (see below). It is also
+ * the built-in backend "spin": backends/spin.c compiles this file with -DSPIN_BUILTIN, so one of
+ * our own strategies is written exactly as a plug-in would be; as a plug-in it is "spin-plugin"
+ * (a plug-in cannot take a built-in's name).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -49,10 +54,20 @@
 #define SPIN_NAME      "spin-broken"
 #define SPIN_SUMMARY   "example plug-in, BROKEN on purpose: a spinlock that never takes over a dead holder"
 #define JUDGE_HOLDERS  0
-#else
+#elif defined(SPIN_BUILTIN)
 #define SPIN_NAME      "spin"
+#define SPIN_SUMMARY   "spinlock naming its holder (tid + start time), with backoff; dead holders taken over"
+#define JUDGE_HOLDERS  1
+#else
+#define SPIN_NAME      "spin-plugin"
 #define SPIN_SUMMARY   "example plug-in: spinlock naming its holder (tid + start time); dead holders taken over"
 #define JUDGE_HOLDERS  1
+#endif
+
+#ifdef SPIN_BUILTIN
+#define SPIN_TABLE     mms_backend_spin        /* the table backends/table.c lists */
+#else
+#define SPIN_TABLE     mmshare_backend         /* MMS_BACKEND_SYMBOL, what the loader looks up */
 #endif
 
 #define SPIN_ROUNDS     10          /* rounds of 1, 2, 4 ... 512 pause instructions */
@@ -308,7 +323,7 @@ static int spin_open(struct mms_store *s)
 }
 
 /* The one exported symbol. */
-const struct mms_backend mmshare_backend = {
+const struct mms_backend SPIN_TABLE = {
 	.abi        = MMS_BACKEND_ABI,
 	.state_size = sizeof(struct spin),
 	.name       = SPIN_NAME,

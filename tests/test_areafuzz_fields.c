@@ -6,11 +6,16 @@
 
 #include "areafuzz.h"
 
+/* A field inside the forbidden bytes is left out: no write there could be chosen. */
 static void add_field(struct fuzz_ctx *c, const char *name, size_t off, size_t len, enum fuzz_how how)
 {
+	if (c->forbid_len && off >= c->forbid_off && off + len <= c->forbid_off + c->forbid_len)
+		return;
 	if (c->nfields < FUZZ_FIELDS_MAX)
 		c->fields[c->nfields++] = (struct fuzz_field){ name, off, len, how };
 }
+
+#define KIND_PRIO_INHERIT 32    /* glibc's PTHREAD_MUTEX_PRIO_INHERIT_NP bit of __kind (pthreadP.h) */
 
 #define MUTEX_AT(member) (offsetof(struct mms_header, mutex) + offsetof(pthread_mutex_t, __data.member))
 
@@ -39,14 +44,32 @@ static void add_slot_fields(struct fuzz_ctx *c, int k)
  * has all of it trusted the same way (glibc spins or aborts on words written over while it
  * waits): the whole line is left alone, and its sequential scribbles are the conform case's.
  */
+static void forbid_trusted(struct fuzz_ctx *c, unsigned caps)
+{
+	size_t list_end = MUTEX_AT(__list) + sizeof(area_of(c->m)->hdr->mutex.__data.__list);
+
+	if (caps & (MMS_CAP_HOSTILE_SAFE | MMS_CAP_UNSAFE))
+		return;
+	if (area_of(c->m)->mutex_kind == 0) {
+		c->forbid_off = offsetof(struct mms_header, mutex);
+		c->forbid_len = MMS_AREA_LOCK_BYTES;
+	} else if (area_of(c->m)->mutex_kind & KIND_PRIO_INHERIT) {
+		/* pi: the kernel reads the lock word as a PI futex; glibc aborts when it names
+		 * no thread, and a word written over between the waiter's look and the
+		 * kernel's (about 1 us) cannot be judged: the known limit of pi (pi.c). */
+		c->forbid_off = MUTEX_AT(__lock);
+		c->forbid_len = list_end;
+	} else {
+		c->forbid_off = MUTEX_AT(__kind);
+		c->forbid_len = list_end - MUTEX_AT(__kind);
+	}
+}
+
+/* Every field of the mapping but those inside the forbidden bytes, then the whole mapping. */
 void fuzz_fields_build(struct fuzz_ctx *c, unsigned caps)
 {
 	c->lock_off = MUTEX_AT(__lock);
-	if (!(caps & MMS_CAP_HOSTILE_SAFE) && area_of(c->m)->mutex_kind == 0) {
-		c->forbid_off = offsetof(struct mms_header, mutex);
-		c->forbid_len = MMS_AREA_LOCK_BYTES;
-		goto past_the_lock;
-	}
+	forbid_trusted(c, caps);
 	add_field(c, "header.magic", offsetof(struct mms_header, magic), 8, HOW_BYTES);
 	add_field(c, "header.version", offsetof(struct mms_header, version), 4, HOW_NUMBER);
 	add_field(c, "header.header_size", offsetof(struct mms_header, header_size), 4, HOW_NUMBER);
@@ -58,16 +81,9 @@ void fuzz_fields_build(struct fuzz_ctx *c, unsigned caps)
 	add_field(c, "mutex.count", MUTEX_AT(__count), 4, HOW_NUMBER);
 	add_field(c, "mutex.owner", MUTEX_AT(__owner), 4, HOW_OWNER);
 	add_field(c, "mutex.nusers", MUTEX_AT(__nusers), 4, HOW_NUMBER);
-	if (caps & MMS_CAP_HOSTILE_SAFE) {
-		add_field(c, "mutex.kind", MUTEX_AT(__kind), 4, HOW_KIND);
-		add_field(c, "mutex.spins+elision", MUTEX_AT(__spins), 4, HOW_BYTES);
-		add_field(c, "mutex.list", MUTEX_AT(__list), 16, HOW_BYTES);
-	} else {
-		c->forbid_off = MUTEX_AT(__kind);
-		c->forbid_len = MUTEX_AT(__list) + sizeof(area_of(c->m)->hdr->mutex.__data.__list) -
-				MUTEX_AT(__kind);
-	}
-past_the_lock:
+	add_field(c, "mutex.kind", MUTEX_AT(__kind), 4, HOW_KIND);
+	add_field(c, "mutex.spins+elision", MUTEX_AT(__spins), 4, HOW_BYTES);
+	add_field(c, "mutex.list", MUTEX_AT(__list), 16, HOW_BYTES);
 	add_field(c, "owner.ns", offsetof(struct mms_header, owner_ns), 8, HOW_NUMBER);
 	add_field(c, "owner.tid", offsetof(struct mms_header, owner_tid), 4, HOW_OWNER);
 	add_field(c, "owner.check", offsetof(struct mms_header, owner_check), 4, HOW_BYTES);

@@ -210,5 +210,5 @@ Test(plugin, bench_takes_the_example_by_path, .timeout = 60)
 	capture_start(&out, 1);
 	cr_assert_eq(mms_cmd_bench.run(16, argv), MMS_EXIT_OK);
 	capture_end(&out, said, sizeof(said));
-	cr_assert(strstr(said, "\nspin "), "the table names the plug-in's backend: %s", said);
+	cr_assert(strstr(said, "\nspin-plugin "), "the table names the plug-in's backend: %s", said);
 }
