@@ -15,11 +15,14 @@
  * dead takes it over, within about JUDGE_AFTER_NS plus one sleep. A dead identity never comes
  * back, so two waiters cannot both take the same word. The helpers never publish a half-written
  * slot, so the last completed set is kept and nothing needs repair.
- * Shared memory: the word is judged, never followed, and no pointer lives in the mapping
- * (hostile-safe). A tid out of range is a dead holder; a word naming a live thread is waited for,
- * as long as mms_set_timeout allows; our own word while we do not hold the lock is taken over.
- * Limits: all users of an area in one pid namespace, with /proc mounted (a holder from another
- * namespace names no thread here and is taken over); a holder that execs while holding, or whose
+ * Shared memory: the word is judged, never followed, and no pointer lives in the mapping; but
+ * it names the holder's thread to whoever maps the area, so it does not claim
+ * MMS_CAP_HOSTILE_SAFE (which promises no process state in the mapping). A tid out of range
+ * is a dead holder; a word naming a live thread is waited for, as long as mms_set_timeout
+ * allows; our own word while we do not hold the lock is taken over.
+ * Limits: all users of an area see one /proc (a holder is named by its thread id there, so pid
+ * namespaces under it are fine; a holder seen through another /proc names no thread here and
+ * is taken over); a holder that execs while holding, or whose
  * tid is reused within the same tick (ns_last_pid), looks alive to the others until the timeout;
  * waiters spin first, so oversubscribed CPUs pay for it. An example, not a better mutex.
  * Compiled with -DEXAMPLE_BROKEN it is "spin-broken", a negative control (see below). It is also
@@ -164,9 +167,26 @@ static void atfork_register(void)
 	atfork_err = pthread_atfork(NULL, NULL, forget_self);
 }
 
+/*
+ * Our thread id as /proc numbers it ("/proc/thread-self" is PID/task/TID there), which is what
+ * holder_dead looks up: in a pid namespace of our own under another's /proc, gettid() would
+ * name some other thread there, and two holders in two namespaces could share one tid.
+ */
+static pid_t proc_tid(void)
+{
+	char link[64], *task;
+	ssize_t n = readlink("/proc/thread-self", link, sizeof(link) - 1);
+
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	task = strstr(link, "/task/");
+	return task ? (pid_t)atoi(task + 6) : 0;
+}
+
 static __attribute__((noinline)) uint64_t self_learn(void)
 {
-	pid_t tid = gettid();
+	pid_t tid = proc_tid();
 	uint64_t start;
 	char state;
 
@@ -328,7 +348,7 @@ const struct mms_backend SPIN_TABLE = {
 	.state_size = sizeof(struct spin),
 	.name       = SPIN_NAME,
 	.summary    = SPIN_SUMMARY,
-	.caps       = MMS_CAP_CRASH_SAFE | MMS_CAP_HOSTILE_SAFE | MMS_CAP_MAPPING,
+	.caps       = MMS_CAP_CRASH_SAFE | MMS_CAP_MAPPING,
 	.open       = spin_open,
 	.close      = mms_area_close_method,
 	.lock       = spin_lock,

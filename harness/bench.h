@@ -106,6 +106,12 @@ int  bench_parse(struct bench_opts *o, int argc, char **argv);
 int  bench_oracle(struct bench_result *r, const struct hist_op *initial, struct hist_op *const *bufs,
 		  const uint64_t *counts, unsigned nbufs);
 int  bench_run_point(const struct bench_opts *o, const struct bench_point *pt, struct bench_result *r);
+
+/*
+ * Whether a run's only errors are MMS_EDEAD after a kill on a backend without
+ * MMS_CAP_CRASH_SAFE: its declared answer to a holder killed while holding, not a failure.
+ */
+int  bench_declared_dead(const struct bench_result *r);
 void bench_machine_read(struct bench_machine *m);
 void bench_table_header(FILE *out);
 void bench_table_row(FILE *out, const struct bench_result *rs, size_t n);

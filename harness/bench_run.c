@@ -646,6 +646,12 @@ static const char *why_not_timing(const struct bench_opts *o)
 	return NULL;
 }
 
+int bench_declared_dead(const struct bench_result *r)
+{
+	return !(r->caps & MMS_CAP_CRASH_SAFE) && r->kills > 0 && r->errors[-MMS_EDEAD] > 0 &&
+	       r->errors_total == r->errors[-MMS_EDEAD];
+}
+
 /* Run one point once. 0, or a negative MMS_E* code when the run could not be set up. */
 int bench_run_point(const struct bench_opts *o, const struct bench_point *pt, struct bench_result *r)
 {

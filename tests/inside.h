@@ -17,6 +17,8 @@ enum word_role {
 	WORD_UNUSED,            /* the lock line is not the lock (the kernel keeps it) */
 	WORD_IS_LOCK,           /* the word names the holder, as a robust mutex's does */
 	WORD_IN_LOCK,           /* the word is part of another lock's state (rwlock, semaphore) */
+	WORD_HALF_NAME,         /* the word is half of a wider name (spin: tid, then start time),
+				 * so a bare tid there names a thread that is gone: taken over */
 };
 
 /*
@@ -28,14 +30,18 @@ static inline enum word_role lock_word_is_lock(const char *backend)
 {
 	unsigned char line[64] = { 0 }, zero[64] = { 0 };
 	struct mms *m;
-	int named_us;
+	int named_us, robust, next;
 
 	cr_assert_eq(mms_new(&m, backend, 8), 0);
 	cr_assert_eq(mms_lock(m), 0);
 	named_us = (*lock_word(m) & FUTEX_TID_MASK) == gettid();
+	robust = area_of(m)->mutex_kind != 0;
 	memcpy(line, lock_word(m), sizeof(line));
 	cr_assert_eq(mms_unlock(m), 0);
 	mms_free(m);
+	memcpy(&next, line + sizeof(int), sizeof(next));
+	if (named_us && !robust && next != 0)
+		return WORD_HALF_NAME;
 	if (named_us)
 		return WORD_IS_LOCK;
 	return memcmp(line, zero, sizeof(line)) ? WORD_IN_LOCK : WORD_UNUSED;

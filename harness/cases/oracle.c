@@ -14,16 +14,6 @@ struct oracle_run {
 	const char *kill;       /* --kill: workers SIGKILLed during the run */
 };
 
-/*
- * Whether a run's workers were told the area is dead (MMS_EDEAD): the declared behaviour of a
- * backend without MMS_CAP_CRASH_SAFE once a worker was killed holding its lock. Everything done
- * before and after is still checked: whole values, linearizable, no lost update, no hang.
- */
-static int declared_dead(const struct conform_ctx *c, const struct bench_result *r)
-{
-	return !(c->caps & MMS_CAP_CRASH_SAFE) && r->kills > 0 && r->errors[-MMS_EDEAD] > 0;
-}
-
 /* The first thing wrong with a checked run, as evidence; 0 when nothing is. */
 static int judge(struct conform_ctx *c, const struct bench_result *r, unsigned kills)
 {
@@ -38,10 +28,10 @@ static int judge(struct conform_ctx *c, const struct bench_result *r, unsigned k
 	CHECK(c, r->lost_updates == 0, "%llu lost updates in %llu lock/get/set/unlock operations",
 	      (unsigned long long)r->lost_updates, (unsigned long long)r->rmws);
 	for (k = 0; k < BENCH_NERR; k++)
-		CHECK(c, r->errors[k] == 0 || (declared_dead(c, r) && k == -MMS_EDEAD),
+		CHECK(c, r->errors[k] == 0 || (bench_declared_dead(r) && k == -MMS_EDEAD),
 		      "%llu calls said %s", (unsigned long long)r->errors[k],
 		      k ? conform_code(-(int)k) : "an unknown code");
-	if (declared_dead(c, r))
+	if (bench_declared_dead(r))
 		return CONFORM_PASS;    /* the kills that killed the area left nothing more to check */
 	CHECK(c, r->history_ops >= ORACLE_MIN_OPS, "only %llu operations were checked",
 	      (unsigned long long)r->history_ops);
