@@ -67,7 +67,7 @@ struct mms_claimed {
 	struct mms_claims *claims;          /* the claims page, mapped before any fork */
 	const struct mms_claimed_lock *ops; /* the lock the backend keeps in the lock line */
 	int slot;                           /* this handle's claim while it is in the lock */
-	unsigned char fresh[MMS_AREA_LOCK_BYTES];   /* the lock as init made it, never shared */
+	_Alignas(64) unsigned char fresh[MMS_AREA_LOCK_BYTES]; /* the lock as init made it, private */
 };
 
 /* open: the area (anonymous shared memory), a fresh lock in its lock line, the claims page. */

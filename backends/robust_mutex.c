@@ -239,6 +239,10 @@ int mms_rmutex_lock(struct mms_store *s, enum mms_lock_mode mode)
 		s->stats->lock_contended++;
 		r = wait_for_holder(a);
 	}
+	if (r == 0) {
+		owner_record(a, ns);    /* the uncontended path, kept a direct one */
+		return 0;
+	}
 	return mms_rmutex_finish(s, r, ns);
 }
 

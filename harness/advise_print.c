@@ -205,7 +205,7 @@ static void add_str(struct json_object *j, const char *key, const char *v)
 
 static struct json_object *json_cand(const struct advise_cand *c)
 {
-	struct json_object *j = json_object_new_object(), *ops = json_object_new_array();
+	struct json_object *j = json_object_new_object(), *ops;
 	unsigned k;
 
 	add_str(j, "backend", c->backend);
@@ -216,6 +216,7 @@ static struct json_object *json_cand(const struct advise_cand *c)
 		add_str(j, "failed", c->failure);
 	if (!c->rounds)
 		return j;
+	ops = json_object_new_array();
 	for (k = 0; k < c->rounds; k++)
 		json_object_array_add(ops, json_num(c->ops[k]));
 	json_object_object_add(j, "ops_per_sec", json_num(c->mean_ops));
