@@ -73,7 +73,7 @@ static int check_after_death(struct conform_ctx *c, struct mms *m, struct victim
 	err = mms_get(m, buf, size, &len);
 	if (err && !crash_safe(c))
 		return declared_dead(c, m, err, trial);
-	CHECK_OK(c, err);
+	CHECK(c, err == 0, "trial %d: a get after the death said %s", trial, conform_code(err));
 	id = case_value_id(buf, len);
 	CHECK(c, id != 0, "trial %d: a torn value after a death", trial);
 	CHECK(c, id >= log->completed, "trial %d: the completed set of value %llu was lost (read "
@@ -83,7 +83,7 @@ static int check_after_death(struct conform_ctx *c, struct mms *m, struct victim
 	err = mms_lock(m);
 	if (err && !crash_safe(c))
 		return declared_dead(c, m, err, trial);
-	CHECK_OK(c, err);
+	CHECK(c, err == 0, "trial %d: a lock after the death said %s", trial, conform_code(err));
 	CHECK_OK(c, mms_unlock(m));
 	log->completed = id;    /* a set cut short may have landed: the next victim follows it */
 	return CONFORM_PASS;
