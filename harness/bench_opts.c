@@ -23,24 +23,9 @@ static int bad(const char *opt, const char *value, const char *why)
 /* A whole number in [lo, hi]; 0 or a negative code after printing what is wrong. */
 static int parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
+	char why[96];
 
-	errno = 0;
-	if (!*s || *s == '-' || *s == '+')
-		return bad(opt, s, "expected a whole number");
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return bad(opt, s, "expected a whole number");
-	if (v < lo || v > hi) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "must be between %llu and %llu",
-			 (unsigned long long)lo, (unsigned long long)hi);
-		return bad(opt, s, why);
-	}
-	*out = v;
-	return 0;
+	return cli_parse_u64(s, lo, hi, out, why, sizeof(why)) ? bad(opt, s, why) : 0;
 }
 
 static int parse_seconds(const char *opt, const char *s, double lo, double *out)

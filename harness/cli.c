@@ -1,4 +1,6 @@
 /* cli.c -- option helpers shared by the tool's commands. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mmshare-backend.h"
@@ -52,4 +54,27 @@ const char *cli_cap_word(unsigned k, unsigned *bit)
 		return NULL;
 	*bit = words[k].bit;
 	return words[k].word;
+}
+
+int cli_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out, char *why, size_t len)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (!*s || *s == '-' || *s == '+')
+		goto not_whole;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		goto not_whole;
+	if (v < lo || v > hi) {
+		snprintf(why, len, "must be between %llu and %llu", (unsigned long long)lo,
+			 (unsigned long long)hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+not_whole:
+	snprintf(why, len, "expected a whole number");
+	return -1;
 }

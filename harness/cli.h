@@ -2,6 +2,7 @@
 #ifndef MMS_CLI_H
 #define MMS_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 /* A command that takes no options: 1 if argv asked for help (and printed it), -1 on anything
@@ -21,5 +22,11 @@ const char *cli_backend(const char *cmd, const char *arg);
  * the last. One table, so the bench JSON's "caps" and `mmshare list` never disagree.
  */
 const char *cli_cap_word(unsigned k, unsigned *bit);
+
+/*
+ * A whole number in [lo, hi] (decimal, no sign) into *out: 0, or -1 with why (a phrase such as
+ * "must be between 1 and 100") in why[len]; the caller says which option it was.
+ */
+int cli_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out, char *why, size_t len);
 
 #endif
