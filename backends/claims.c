@@ -19,6 +19,7 @@
 #define CLAIM_SLICE_NS        50000000L /* a waiter looks at the claims this often */
 #define CLAIM_SUSPECT_SLICES  3         /* slices with the lock taken and unexplained */
 #define CLAIM_FULL_PAUSE_NS   1000000L  /* a claim finding every slot taken waits this long */
+#define CLAIM_NAP_NS          100000L   /* a waiter finding the lock's words mid-change naps */
 
 static struct mms_claimed *claimed_of(struct mms_store *s)
 {
@@ -77,15 +78,20 @@ static int claims_dead(const struct mms_claimed *c)
 	return __atomic_load_n(&c->claims->dead, __ATOMIC_RELAXED) != 0;
 }
 
+/* HOLDING also counts one more acquisition in the slot, on the same line, for the judges. */
 static void stage_set(struct mms_claimed *c, uint64_t stage)
 {
 	uint64_t *who = &c->claims->slot[c->slot].who;
 	uint64_t was = __atomic_load_n(who, __ATOMIC_RELAXED);
 
 	__atomic_store_n(who, (was & ~STAGE_MASK) | stage, __ATOMIC_RELAXED);
+	if (stage == STAGE_HOLDING)
+		__atomic_store_n(&c->claims->slot[c->slot].taken,
+				 __atomic_load_n(&c->claims->slot[c->slot].taken, __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
 }
 
-/* Take a free slot for a WAITING claim, starting from one our pid picks: 0, or -1 when all are taken. */
+/* Take a free slot for a WAITING claim, from one our pid picks: 0, or -1 when all are taken. */
 static int claim_take(struct mms_claimed *c, uint64_t me)
 {
 	unsigned home = (unsigned)((me >> 32) * 2654435761u) % MMS_CLAIM_SLOTS;
@@ -121,6 +127,7 @@ static void claim_drop(struct mms_claimed *c)
 
 /* What the other claims say, each read once. */
 struct claims_seen {
+	uint64_t taken;         /* the sum of the slots' taken counts */
 	int others;             /* claims but ours */
 	int live_holding;       /* of which live and HOLDING */
 	int dead_holding;       /* dead and HOLDING */
@@ -134,6 +141,7 @@ static void claims_read(const struct mms_claimed *c, struct claims_seen *seen)
 
 	*seen = (struct claims_seen){ 0 };
 	for (i = 0; i < MMS_CLAIM_SLOTS; i++) {
+		seen->taken += __atomic_load_n(&c->claims->slot[i].taken, __ATOMIC_RELAXED);
 		if (i == c->slot)
 			continue;
 		who = __atomic_load_n(&c->claims->slot[i].who, __ATOMIC_ACQUIRE);
@@ -152,24 +160,34 @@ static void claims_read(const struct mms_claimed *c, struct claims_seen *seen)
 	}
 }
 
+/* What a waiter carries from one judgement to the next. */
+struct judge_state {
+	int suspect;            /* consecutive slices with no progress and no live holder */
+	uint64_t taken;         /* the slots' taken counts at the last judgement */
+};
+
 /*
- * After a slice in which the lock stayed taken: 0 to wait on, or the verdict (claims.h). suspect
- * counts the consecutive slices that no live HOLDING claim explained. Live claims at other
- * stages may be a holder between its lock call and its HOLDING store, or waiters on a lock
- * whose words were written over: waited for, as long as the handle's timeout allows.
+ * After a slice in which the lock stayed taken for us: 0 to wait on, or the verdict (claims.h).
+ * Others taking the lock in the meantime (the taken counts moved) is a working lock that we
+ * lost races for, whatever the claims look like at this instant. Live claims at other stages
+ * may be a holder between its lock call and its HOLDING store, or waiters on a lock whose
+ * words were written over: waited for, as long as the handle's timeout allows.
  */
-static int judge(struct mms_claimed *c, int *suspect)
+static int judge(struct mms_claimed *c, struct judge_state *js)
 {
 	struct claims_seen seen;
+	int moved;
 
 	claims_read(c, &seen);
+	moved = seen.taken != js->taken;
+	js->taken = seen.taken;
 	if (seen.dead_holding)
 		return MMS_EDEAD;
-	if (seen.live_holding) {
-		*suspect = 0;
+	if (moved || seen.live_holding) {
+		js->suspect = 0;
 		return 0;
 	}
-	if (++*suspect < CLAIM_SUSPECT_SLICES)
+	if (++js->suspect < CLAIM_SUSPECT_SLICES)
 		return 0;
 	if (seen.dead_unsure)
 		return MMS_EDEAD;
@@ -196,7 +214,8 @@ static int claim_wait(struct mms_claimed *c, uint64_t me, struct mms_deadline *d
 {
 	struct timespec pause = { 0, CLAIM_FULL_PAUSE_NS };
 	int64_t next_judge = mms_now_ns() + CLAIM_SLICE_NS;
-	int suspect = 0, err;
+	struct judge_state js = { 0 };
+	int err;
 
 	while (claim_take(c, me)) {
 		if (claims_dead(c))
@@ -204,7 +223,7 @@ static int claim_wait(struct mms_claimed *c, uint64_t me, struct mms_deadline *d
 		if (mms_deadline_passed(dl))
 			return MMS_ETIMEDOUT;
 		if (mms_now_ns() >= next_judge) {
-			err = judge(c, &suspect);
+			err = judge(c, &js);
 			if (err)
 				return verdict_record(c, err);
 			next_judge += CLAIM_SLICE_NS;
@@ -214,10 +233,29 @@ static int claim_wait(struct mms_claimed *c, uint64_t me, struct mms_deadline *d
 	return 0;
 }
 
+/*
+ * The lock's words in a state its timed wait must not be entered in (wait_safe): live, that
+ * passes within instructions, so nap briefly and look again; standing a whole slice, it counts
+ * as a slice that the lock stayed taken.
+ */
+static int nap_while_unsafe(struct mms_claimed *c, const struct timespec *until)
+{
+	struct timespec nap = { 0, CLAIM_NAP_NS };
+	int64_t end = (int64_t)until->tv_sec * 1000000000 + until->tv_nsec;
+
+	while (!c->ops->wait_safe(lock_of(c))) {
+		if (mms_now_ns() >= end)
+			return ETIMEDOUT;
+		nanosleep(&nap, NULL);
+	}
+	return 0;
+}
+
 static int wait_in_slices(struct mms_claimed *c, enum mms_lock_mode mode, struct mms_deadline *dl)
 {
+	struct judge_state js = { 0 };
 	struct timespec until;
-	int suspect = 0, r, err;
+	int r, err;
 
 	for (;;) {
 		if (claims_dead(c))
@@ -227,16 +265,14 @@ static int wait_in_slices(struct mms_claimed *c, enum mms_lock_mode mode, struct
 		if (!c->ops->intact(lock_of(c), c->fresh))
 			return MMS_ECORRUPT;
 		until = mms_deadline_slice(dl, CLAIM_SLICE_NS);
-		r = ETIMEDOUT;
-		if (c->ops->wait_safe(lock_of(c)))
+		r = nap_while_unsafe(c, &until);
+		if (r == 0)
 			r = c->ops->timed_lock(lock_of(c), mode, &until);
-		else
-			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
 		if (r == 0)
 			return 0;
 		if (r != ETIMEDOUT)
 			return from_errno(r);
-		err = judge(c, &suspect);
+		err = judge(c, &js);
 		if (err)
 			return verdict_record(c, err);
 	}
@@ -288,8 +324,10 @@ int mms_claimed_unlock(struct mms_store *s, enum mms_lock_mode mode)
 	struct mms_claimed *c = claimed_of(s);
 	int r;
 
-	if (!c->ops->intact(lock_of(c), c->fresh))
-		return MMS_ECORRUPT;    /* and the lock stays taken: every caller stops at the check */
+	if (!c->ops->intact(lock_of(c), c->fresh)) {
+		claim_drop(c);  /* the lock stays taken: every caller stops at the same check */
+		return MMS_ECORRUPT;
+	}
 	stage_set(c, STAGE_RELEASING);
 	r = c->ops->unlock(lock_of(c), mode);
 	claim_drop(c);

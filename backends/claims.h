@@ -6,8 +6,9 @@
  * lock, HOLDING once it has it, RELEASING just before it lets go, and is cleared after. A waiter
  * waits in slices; after each it reads the claims:
  *   - a dead process's HOLDING claim: the lock is lost for good: MMS_EDEAD;
- *   - a dead WAITING or RELEASING claim, the lock still taken CLAIM_SUSPECT_SLICES in a row and
- *     no live HOLDING claim to explain it: it died inside the lock's own bookkeeping: MMS_EDEAD;
+ *   - a dead WAITING or RELEASING claim, and no process took the lock (the slots' taken counts
+ *     stood still) for CLAIM_SUSPECT_SLICES slices in a row with no live HOLDING claim to explain
+ *     it: it died inside the lock's own bookkeeping: MMS_EDEAD;
  *   - the lock taken that long with no other claim at all: no process is inside it, so its
  *     words were written over: MMS_ECORRUPT.
  * MMS_EDEAD is then written in the page, and every later call on the area says it at once.
@@ -33,7 +34,8 @@ struct mms_claims {
 	struct {
 		uint64_t who;       /* identity | stage << 30 (claims.c), or 0 when free */
 		uint64_t view;      /* the /proc that numbers who (mms_proc_view), 0 until known */
-		uint8_t  pad[48];
+		uint64_t taken;     /* times a claim in this slot reached HOLDING: the lock's progress */
+		uint8_t  pad[40];
 	} slot[MMS_CLAIM_SLOTS];
 };
 

@@ -10,8 +10,8 @@
  * makes them return MMS_EDEAD, and every later call on the area says it at once, instead of
  * waiting on a corpse. The value is whole (a half-written slot is never published), but the area
  * is unusable: make a new one.
- * Limits: all users in one pid namespace with /proc mounted; up to 63 processes inside the lock
- * or waiting for it at once (more wait for a claim slot).
+ * Limits: all users see one /proc (pid namespaces under it are fine); up to 63 processes in
+ * the lock or waiting for it at once (more wait for a claim slot).
  */
 #include <errno.h>
 #include <semaphore.h>

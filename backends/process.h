@@ -64,8 +64,9 @@ int mms_thread_sched(pid_t tid, struct mms_thread_sched *out);
 
 /*
  * This process as a 64-bit identity that a later process given the same pid does not share:
- * pid (as the /proc this process sees numbers it) << 32 | the low 30 bits of its start time in clock ticks (/proc/self/stat), leaving bits
- * 30 and 31 to whoever stores it. 0 when /proc cannot tell. Read once per process; a forked
+ * pid (as the /proc this process sees numbers it) << 32 | the low 30 bits of its start time in
+ * clock ticks (/proc/self/stat), leaving bits 30 and 31 to whoever stores it. 0 when /proc
+ * cannot tell. Read once per process; a forked
  * child reads its own.
  */
 #define MMS_IDENTITY_START_MASK 0x3fffffffULL
@@ -80,7 +81,11 @@ uint64_t mms_proc_view(void);
 
 /*
  * Whether the process an identity names is gone: no such pid, a zombie, or another process with
- * its pid (bits 30 and 31 of identity are ignored). 0 while it lives or when /proc cannot tell: a holder is never judged dead on a guess.
+ * its pid (bits 30 and 31 of identity are ignored). /proc/PID/stat speaks for the main thread: a
+ * process whose main thread called pthread_exit reads as a zombie while others run, and one of
+ * another user hidden by hidepid reads as gone; both are taken for dead (the backends document
+ * it: forked peers of one user, main threads that live as long as their process). 0 while it
+ * lives or when /proc cannot tell: a holder is never judged dead on a guess.
  */
 int mms_process_dead(uint64_t identity);
 

@@ -11,8 +11,8 @@
  * claims (claims.h): a dead holder's claim makes them return MMS_EDEAD, and every later call on
  * the area says it at once, instead of waiting on a corpse. The value is whole (a half-written
  * slot is never published), but the area is unusable: make a new one.
- * Limits: all users in one pid namespace with /proc mounted; up to 63 processes inside the lock
- * or waiting for it at once (more wait for a claim slot).
+ * Limits: all users see one /proc (pid namespaces under it are fine); up to 63 processes in
+ * the lock or waiting for it at once (more wait for a claim slot).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -71,7 +71,7 @@ static int rw_unlock(void *lock, enum mms_lock_mode mode)
 	return pthread_rwlock_unlock(lock);
 }
 
-/* __shared and __flags: written by init, read by every call (the futex's private flag, the kind). */
+/* __shared and __flags: written by init, read by every call (the futex flag, the kind). */
 static int rw_intact(const void *lock, const void *fresh)
 {
 	const pthread_rwlock_t *rw = lock, *f = fresh;

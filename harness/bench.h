@@ -84,6 +84,7 @@ struct bench_result {
 	uint64_t torn, violations, lost_updates, history_ops, truncated;
 	struct hist_violation first_violation;
 	unsigned kills, kills_in_lock, kills_in_set;
+	unsigned kills_in_call;         /* kills of a worker inside get, set or a lock: a holder, maybe */
 	double recovery_ms_max, recovery_ms_mean;
 	double timestamp_overhead_ns;   /* per operation, amortised over the sampling */
 	int timing;                     /* an unchecked run: its figures measure the backend */
@@ -108,8 +109,9 @@ int  bench_oracle(struct bench_result *r, const struct hist_op *initial, struct 
 int  bench_run_point(const struct bench_opts *o, const struct bench_point *pt, struct bench_result *r);
 
 /*
- * Whether a run's only errors are MMS_EDEAD after a kill on a backend without
- * MMS_CAP_CRASH_SAFE: its declared answer to a holder killed while holding, not a failure.
+ * Whether a run's only errors are MMS_EDEAD after a kill inside a call (where a worker may hold
+ * the lock) on a backend without MMS_CAP_CRASH_SAFE: its declared answer to a holder killed
+ * while holding, not a failure. A kill between calls never excuses one.
  */
 int  bench_declared_dead(const struct bench_result *r);
 void bench_machine_read(struct bench_machine *m);

@@ -164,6 +164,7 @@ static void kill_one(struct run *run)
 	run->r->kills++;
 	run->r->kills_in_lock += where == WHERE_LOCKED;
 	run->r->kills_in_set += where == WHERE_SET;
+	run->r->kills_in_call += where != WHERE_OUT;
 	if (run->used < run->nslots)
 		start_worker(run, s->position);
 	measure_recovery(run, victim, at);
@@ -648,8 +649,8 @@ static const char *why_not_timing(const struct bench_opts *o)
 
 int bench_declared_dead(const struct bench_result *r)
 {
-	return !(r->caps & MMS_CAP_CRASH_SAFE) && r->kills > 0 && r->errors[-MMS_EDEAD] > 0 &&
-	       r->errors_total == r->errors[-MMS_EDEAD];
+	return !(r->caps & MMS_CAP_CRASH_SAFE) && r->kills_in_call > 0 &&
+	       r->errors[-MMS_EDEAD] > 0 && r->errors_total == r->errors[-MMS_EDEAD];
 }
 
 /* Run one point once. 0, or a negative MMS_E* code when the run could not be set up. */

@@ -34,7 +34,7 @@ struct conform_case {
 /* What one run of one case on one backend came to. */
 struct conform_result {
 	enum conform_status status;     /* pass, fail or skip */
-	char evidence[CONFORM_EVIDENCE];/* FAIL: the first evidence; SKIP: why; PASS: "" */
+	char evidence[CONFORM_EVIDENCE];/* FAIL: the first evidence; SKIP: why; PASS: a note or "" */
 	double seconds;                 /* wall time of the run, fork to verdict */
 };
 
@@ -60,6 +60,9 @@ int conform_fail(struct conform_ctx *c, const char *file, int line, const char *
 
 /* In a case: record why it cannot run here; returns CONFORM_SKIP. */
 int conform_skip(struct conform_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* In a case that passes: say what it saw that a reader should know (a declared MMS_EDEAD). */
+void conform_note(struct conform_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* "MMS_EEMPTY" for MMS_EEMPTY, "0" for 0, "code -99" for anything unknown (a static buffer). */
 const char *conform_code(int err);

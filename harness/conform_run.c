@@ -72,6 +72,15 @@ int conform_skip(struct conform_ctx *c, const char *fmt, ...)
 	return CONFORM_SKIP;
 }
 
+void conform_note(struct conform_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vrecord(c, "", fmt, ap);
+	va_end(ap);
+}
+
 const char *conform_code(int err)
 {
 	static const char *const names[] = {

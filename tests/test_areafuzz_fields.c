@@ -40,17 +40,26 @@ static void add_slot_fields(struct fuzz_ctx *c, int k)
  * lock sends that process's unlock through the written pointers, or into glibc's assertions on
  * the kind. That is the known limit of those backends (README, "Threat model"), not something to
  * rediscover on every run, so for them those bytes are left alone. A backend without it that
- * keeps another glibc object in the lock line (rwlock, posixsem: no robust mutex kind recorded)
+ * keeps another glibc object in the lock line (rwlock, posixsem: no robust mutex kind recorded,
+ * and a line that is not zero while free; spin's free word is zero, and all of it is fuzzed)
  * has all of it trusted the same way (glibc spins or aborts on words written over while it
  * waits): the whole line is left alone, and its sequential scribbles are the conform case's.
  */
+/* Whether the lock line holds anything while nobody holds the lock: another glibc object. */
+static int lock_line_set(const struct fuzz_ctx *c)
+{
+	static const unsigned char zero[MMS_AREA_LOCK_BYTES];
+
+	return memcmp(&area_of(c->m)->hdr->mutex, zero, sizeof(zero)) != 0;
+}
+
 static void forbid_trusted(struct fuzz_ctx *c, unsigned caps)
 {
 	size_t list_end = MUTEX_AT(__list) + sizeof(area_of(c->m)->hdr->mutex.__data.__list);
 
 	if (caps & (MMS_CAP_HOSTILE_SAFE | MMS_CAP_UNSAFE))
 		return;
-	if (area_of(c->m)->mutex_kind == 0) {
+	if (area_of(c->m)->mutex_kind == 0 && lock_line_set(c)) {
 		c->forbid_off = offsetof(struct mms_header, mutex);
 		c->forbid_len = MMS_AREA_LOCK_BYTES;
 	} else if (area_of(c->m)->mutex_kind & KIND_PRIO_INHERIT) {
@@ -58,7 +67,7 @@ static void forbid_trusted(struct fuzz_ctx *c, unsigned caps)
 		 * no thread, and a word written over between the waiter's look and the
 		 * kernel's (about 1 us) cannot be judged: the known limit of pi (pi.c). */
 		c->forbid_off = MUTEX_AT(__lock);
-		c->forbid_len = list_end;
+		c->forbid_len = list_end - MUTEX_AT(__lock);
 	} else {
 		c->forbid_off = MUTEX_AT(__kind);
 		c->forbid_len = list_end - MUTEX_AT(__kind);

@@ -49,6 +49,8 @@ static int declared_dead(struct conform_ctx *c, struct mms *m, int err, int tria
 	CHECK(c, err == MMS_EDEAD, "trial %d: a set on the dead area said %s", trial, conform_code(err));
 	err = mms_lock(m);
 	CHECK(c, err == MMS_EDEAD, "trial %d: a lock on the dead area said %s", trial, conform_code(err));
+	conform_note(c, "not crash-safe: MMS_EDEAD after the death in trial %d, then from get, set "
+		     "and lock too; no wait ran out", trial);
 	return AREA_DEAD;
 }
 
