@@ -12,7 +12,7 @@ started=$SECONDS
 
 step() { printf '\n== [%dm%02ds] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*" >&2; }
 
-step "1/7 timing runs: every backend and the bare loops, unchecked, grid repeated twice, interleaved (~3 min)"
+step "1/7 timing runs: every backend and the bare loops, unchecked, grid repeated twice, interleaved (~7 min with eleven backends)"
 "$mmshare" bench $(cat "$here/timing.args") --json "$out/timing.json" --csv "$out/bench.csv" || failed=1
 step "2/7 oversubscription: 8 and 16 workers on $(nproc) CPUs, unchecked (~30 s)"
 "$mmshare" bench $(cat "$here/oversub.args") --json "$out/oversub.json" || failed=1
@@ -34,7 +34,7 @@ step "4c/7 system calls per uncontended get, set and lock+unlock, counted by the
 step "5/7 the Perl peers: IPC::ShareLite+Storable and Cache::FastMmap on the same workload (~10 s)"
 perl "$here/peers.pl" --procs 1,2 --write-ratio 10,50 --size 64 --duration 1 --json "$out/peers.json" ||
 	failed=1
-step "6/7 whole-process timings with hyperfine (bench/scenarios)"
+step "6/7 whole-process timings with hyperfine (bench/scenarios; ~4.5 min, sysv's rmw scenario alone ~1 min)"
 "$here/hyperfine.sh" "$mmshare" "$out/hyperfine.json" || failed=1
 step "7/7 report"
 /usr/bin/python3 "$here/merge.py" "$out/bench.json" "$out/timing.json" "$out/oversub.json" \
