@@ -329,3 +329,23 @@ Test(conform_cli, broken_example_fails_the_killed_holder_case, .timeout = 120)
 		  strstr(r.out, "was killed"), "%s", r.out);
 	free(r.out);
 }
+
+/*
+ * A backend that is not crash-safe must answer a dead holder with MMS_EDEAD. tests/plugins/wedge.c
+ * says it is not crash-safe and then waits on the corpse until its timeout: the killed-holder
+ * case must fail it, naming what the waiter said.
+ */
+Test(conform_cli, not_crash_safe_but_waiting_on_the_dead_fails, .timeout = 120)
+{
+	const char *build = getenv("MMS_BUILD");
+	char plugin[512];
+	const char *args[] = { "conform", "--backend", plugin, "--case", "crash.killed_holder", NULL };
+	struct tool_run r;
+
+	snprintf(plugin, sizeof(plugin), "%s/tests/plugins/wedge.so", build ? build : "build");
+	r = tool(args);
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	cr_assert(strstr(r.out, "FAIL") && strstr(r.out, "said MMS_ETIMEDOUT; a backend that is not "
+						     "crash-safe says MMS_EDEAD"), "%s", r.out);
+	free(r.out);
+}
