@@ -16,7 +16,7 @@ endif
 CPPFLAGS += -Iinclude -Ibackends -Ilib -D_GNU_SOURCE $(EXTRA_CPPFLAGS)
 CFLAGS   += -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LIBS     := -ltpl -lxxhash -lpthread -ldl
+LIBS     := -ltpl -lxxhash -lhiredis -lpthread -ldl
 # Programs linked with the static library export its symbols, so a plug-in finds the helpers of
 # mmshare-backend.h in the process that loads it.
 EXPORT   := -rdynamic
@@ -43,8 +43,8 @@ EXAMPLES  := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/libmms-%.so) \
 DEPFILES  := $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 # Debian packages each job needs; `make` installs the missing ones when run as root.
-BUILD_PKGS := libtpl-dev libxxhash-dev libcriterion-dev libjson-c-dev pkg-config
-BENCH_PKGS := hyperfine python3-matplotlib valgrind libipc-sharelite-perl libcache-fastmmap-perl
+BUILD_PKGS := libtpl-dev libxxhash-dev libcriterion-dev libjson-c-dev libhiredis-dev pkg-config
+BENCH_PKGS := redis-server hyperfine python3-matplotlib valgrind libipc-sharelite-perl libcache-fastmmap-perl
 
 .PHONY: all deps bench-deps test fuzz install clean demo bench report bench-check bench-ab bench-baseline speed \
 	examples
@@ -139,9 +139,12 @@ $(BUILD)/examples/libmms-%-broken.so: examples/%.c $(STAGE)/lib/pkgconfig/mmshar
 	@mkdir -p $(@D)
 	$(CC) $(PLUGIN_CFLAGS) -DEXAMPLE_BROKEN -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC $(SANFLAGS) -shared -o $@ $<
 
-# The tests find the peer programs, plug-ins and the tool through MMS_BUILD.
+# The tests find the peer programs, plug-ins and the tool through MMS_BUILD, and the redis
+# backend a server of our own (bench/redis.sh): data in /dev/shm, a 500 ms lease for short crash
+# cases; make bench measures one whose data is on disk.
+REDIS_TEST := bench/redis.sh run --lease 500 --tmpfs --
 test: all bench-deps $(BUILD)/tests/mms_tests $(PEERS) $(BADPLUGS) $(EXAMPLES) $(BUILD)/tests/plugin_host
-	MMS_BUILD=$(BUILD) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	$(REDIS_TEST) env MMS_BUILD=$(BUILD) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  $(BUILD)/tests/mms_tests --jobs 2
 	/usr/bin/python3 tests/report_test.py
 
@@ -197,7 +200,7 @@ bench-ab: all bench-deps
 ABI := $(shell sed -n 's/^\#define MMS_BACKEND_ABI \([0-9]*\).*/\1/p' include/mmshare-backend.h)
 PC_HEAD := prefix=$(PREFIX)\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\nbackend_abi=$(ABI)\n\n
 PC_BODY := Name: mmshare\nDescription: share one value among forked processes (set/get/lock), and its backend ABI\n
-PC_LIBS := Version: 0.2.0\nLibs: -L$${libdir} -lmmshare\nLibs.private: -ltpl -lxxhash -lpthread -ldl\nCflags: -I$${includedir}\n
+PC_LIBS := Version: 0.2.0\nLibs: -L$${libdir} -lmmshare\nLibs.private: -ltpl -lxxhash -lhiredis -lpthread -ldl\nCflags: -I$${includedir}\n
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin

@@ -17,6 +17,7 @@
 	X(sysv)         \
 	X(rwlock)       \
 	X(posixsem)     \
+	X(redis)        \
 	X(none)         \
 	X(stale)
 

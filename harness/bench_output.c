@@ -429,7 +429,7 @@ static const char *error_name(unsigned idx, char *buf, size_t len)
 {
 	static const char *const names[] = {
 		"EOTHER", "EINVAL", "ENOBACKEND", "ETOOBIG", "ESHORT", "EEMPTY", "ECORRUPT",
-		"ELOCKED", "ESYS", "EFORMAT", "ETIMEDOUT", "ETHREAD", "EDEAD",
+		"ELOCKED", "ESYS", "EFORMAT", "ETIMEDOUT", "ETHREAD", "EDEAD", "EFENCED",
 	};
 
 	if (idx < ARRAY_SIZE(names))

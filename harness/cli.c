@@ -42,6 +42,7 @@ const char *cli_cap_word(unsigned k, unsigned *bit)
 {
 	static const struct { unsigned bit; const char *word; } words[] = {
 		{ MMS_CAP_CRASH_SAFE, "crash-safe" },
+		{ MMS_CAP_LEASE, "lease" },
 		{ MMS_CAP_SHARED_READ, "shared-read" },
 		{ MMS_CAP_READ_NOWAIT, "read-nowait" },
 		{ MMS_CAP_EXPORT_FD, "export-fd" },

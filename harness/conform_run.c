@@ -86,7 +86,7 @@ const char *conform_code(int err)
 	static const char *const names[] = {
 		"0", "MMS_EINVAL", "MMS_ENOBACKEND", "MMS_ETOOBIG", "MMS_ESHORT", "MMS_EEMPTY",
 		"MMS_ECORRUPT", "MMS_ELOCKED", "MMS_ESYS", "MMS_EFORMAT", "MMS_ETIMEDOUT",
-		"MMS_ETHREAD", "MMS_EDEAD",
+		"MMS_ETHREAD", "MMS_EDEAD", "MMS_EFENCED",
 	};
 	static char other[32];
 
@@ -106,6 +106,7 @@ void conform_cap_names(unsigned bits, char *out, size_t cap)
 		{ MMS_CAP_HOSTILE_SAFE, "MMS_CAP_HOSTILE_SAFE" },
 		{ MMS_CAP_MAPPING, "MMS_CAP_MAPPING" },
 		{ MMS_CAP_CRASH_SAFE, "MMS_CAP_CRASH_SAFE" },
+		{ MMS_CAP_LEASE, "MMS_CAP_LEASE" },
 	};
 	unsigned known = 0;
 	size_t k, used = 0;

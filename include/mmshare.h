@@ -27,6 +27,8 @@ typedef struct tpl_node tpl_node;
 #define MMS_ETHREAD    (-11)    /* the handle is locked by another thread of this process; nothing changed */
 #define MMS_EDEAD      (-12)    /* a holder died and this strategy cannot recover: the area is unusable
 				 * (only backends without MMS_CAP_CRASH_SAFE); nothing changed */
+#define MMS_EFENCED    (-13)    /* the lock's lease ran out and another process may hold it: the call
+				 * made under the lock was refused and changed nothing (MMS_CAP_LEASE) */
 
 /* Backend capabilities, as bits (see mms_backend_caps). */
 #define MMS_CAP_SHARED_READ  (1u << 0)  /* readers run in parallel with each other */
@@ -39,6 +41,9 @@ typedef struct tpl_node tpl_node;
 					 * scribble on it (mmshare-backend.h) */
 #define MMS_CAP_CRASH_SAFE   (1u << 6)  /* a holder killed while holding is replaced: the others go on
 					 * with a whole value. Without it: MMS_EDEAD, never a hang */
+#define MMS_CAP_LEASE        (1u << 7)  /* the lock is a lease: a holder that dies, or stalls past the
+					 * lease, loses it when the lease ends, and its later calls under
+					 * the lock are refused with MMS_EFENCED (fencing) */
 
 #define MMS_MAX_SIZE (1ULL << 30)        /* the largest size mms_new accepts: 1 GiB */
 

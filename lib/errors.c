@@ -17,6 +17,8 @@ const char *mms_strerror(int err)
 	case MMS_ETIMEDOUT:  return "timed out waiting for the lock (mms_set_timeout); nothing changed";
 	case MMS_ETHREAD:    return "the handle is locked by another thread of this process; nothing changed";
 	case MMS_EDEAD:      return "a holder died and this strategy cannot recover: the area is unusable";
+	case MMS_EFENCED:    return "the lock's lease ran out and another process may hold it: the call "
+				    "under the lock was refused and changed nothing";
 	default:             return "unknown mmshare error code";
 	}
 }

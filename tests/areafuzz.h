@@ -20,7 +20,7 @@
 #define FUZZ_STALL_MS       5000
 #define FUZZ_GUARD          16
 #define FUZZ_WRITE_MAX      16
-#define FUZZ_CODES          13                      /* 0 and MMS_EINVAL .. MMS_EDEAD */
+#define FUZZ_CODES          14                      /* 0 and MMS_EINVAL .. MMS_EFENCED */
 #define FUZZ_FIELDS_MAX     32
 #define FUZZ_SEQ_BITS       40
 

@@ -1,0 +1,207 @@
+/* redis_conn.c -- MMSHARE_REDIS parsed, and a connection per process with bounded waits. */
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "mmshare.h"
+#include "redis_conn.h"
+
+static uint64_t forks;
+static pthread_once_t forks_once = PTHREAD_ONCE_INIT;
+
+static void forks_count_child(void)
+{
+	forks++;
+}
+
+static void forks_watch(void)
+{
+	pthread_atfork(NULL, NULL, forks_count_child);
+}
+
+uint64_t rconn_forks(void)
+{
+	pthread_once(&forks_once, forks_watch);
+	return forks;
+}
+
+/* A whole number in [1, max] spelled by s..end, or 0. */
+static unsigned parse_ms(const char *s, const char *end, unsigned max)
+{
+	unsigned long v = 0;
+
+	if (s == end || end - s > 9)
+		return 0;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	return v <= max ? (unsigned)v : 0;
+}
+
+/* "lease=MS&timeout=MS", either or both: 0, or MMS_EINVAL. */
+static int parse_query(const char *q, struct rconn_config *cfg)
+{
+	while (*q) {
+		const char *amp = strchr(q, '&'), *end = amp ? amp : q + strlen(q);
+		unsigned *field = NULL;
+		size_t key = 0;
+
+		if (!strncmp(q, "lease=", 6))
+			field = &cfg->lease_ms, key = 6;
+		else if (!strncmp(q, "timeout=", 8))
+			field = &cfg->timeout_ms, key = 8;
+		if (!field || !(*field = parse_ms(q + key, end, 3600 * 1000)))
+			return MMS_EINVAL;
+		q = amp ? amp + 1 : end;
+	}
+	return 0;
+}
+
+static int name_valid(const char *s, size_t n)
+{
+	size_t k;
+
+	if (n == 0 || n > RCONN_NAME_MAX)
+		return 0;
+	for (k = 0; k < n; k++)
+		if (!(s[k] >= 'a' && s[k] <= 'z') && !(s[k] >= 'A' && s[k] <= 'Z') &&
+		    !(s[k] >= '0' && s[k] <= '9') && s[k] != '_' && s[k] != '.' && s[k] != '-')
+			return 0;
+	return 1;
+}
+
+/* "HOST:PORT" in s..end into cfg. */
+static int parse_host_port(const char *s, const char *end, struct rconn_config *cfg)
+{
+	const char *colon = memrchr(s, ':', (size_t)(end - s));
+
+	if (!colon || colon == s || (size_t)(colon - s) >= sizeof(cfg->host))
+		return MMS_EINVAL;
+	cfg->port = (int)parse_ms(colon + 1, end, 65535);
+	if (!cfg->port)
+		return MMS_EINVAL;
+	memcpy(cfg->host, s, (size_t)(colon - s));
+	cfg->host[colon - s] = 0;
+	return 0;
+}
+
+int rconn_parse(const char *url, struct rconn_config *cfg)
+{
+	const char *q, *end, *slash, *body;
+	size_t n;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->lease_ms = RCONN_LEASE_MS;
+	cfg->timeout_ms = RCONN_TIMEOUT_MS;
+	if (!url)
+		return MMS_EINVAL;
+	q = strchr(url, '?');
+	end = q ? q : url + strlen(url);
+	if (q && parse_query(q + 1, cfg))
+		return MMS_EINVAL;
+	if (!strncmp(url, "redis://", 8))
+		body = url + 8;
+	else if (!strncmp(url, "unix:/", 6))
+		body = url + 5;
+	else
+		return MMS_EINVAL;
+	slash = memrchr(body, '/', (size_t)(end - body));
+	if (!slash || !name_valid(slash + 1, (size_t)(end - slash - 1)))
+		return MMS_EINVAL;
+	memcpy(cfg->name, slash + 1, (size_t)(end - slash - 1));
+	if (body == url + 8)
+		return parse_host_port(body, slash, cfg);
+	n = (size_t)(slash - body);
+	if (n == 0 || n >= sizeof(cfg->path))
+		return MMS_EINVAL;
+	memcpy(cfg->path, body, n);
+	return 0;
+}
+
+uint64_t rconn_id(struct rconn *c)
+{
+	uint64_t now = rconn_forks();
+
+	if (!c->id || c->id_forks != now) {
+		if (getrandom(&c->id, sizeof(c->id), 0) != sizeof(c->id) || !c->id)
+			c->id = ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)c ^ 1;
+		c->id_forks = now;
+	}
+	return c->id;
+}
+
+static struct timeval ms_tv(unsigned ms)
+{
+	return (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+}
+
+/* errno for a context's failure: hiredis keeps it for I/O errors, names the rest. */
+static int errno_of(const struct redisContext *ctx)
+{
+	if (ctx->err == REDIS_ERR_IO && errno)
+		return errno == EAGAIN ? ETIMEDOUT : errno;
+	return ctx->err == REDIS_ERR_EOF ? ECONNRESET : EIO;
+}
+
+void rconn_close(struct rconn *c)
+{
+	if (c->ctx)
+		redisFree(c->ctx);     /* in a child this closes only the child's copy of the socket */
+	c->ctx = NULL;
+}
+
+static int rconn_open(struct rconn *c)
+{
+	struct timeval tv = ms_tv(c->cfg.timeout_ms);
+
+	rconn_close(c);
+	c->ctx = c->cfg.path[0] ? redisConnectUnixWithTimeout(c->cfg.path, tv)
+				: redisConnectWithTimeout(c->cfg.host, c->cfg.port, tv);
+	if (!c->ctx) {
+		errno = ENOMEM;
+		return MMS_ESYS;
+	}
+	if (c->ctx->err || redisSetTimeout(c->ctx, tv) != REDIS_OK) {
+		int e = errno_of(c->ctx);
+
+		rconn_close(c);
+		errno = e;
+		return MMS_ESYS;
+	}
+	c->ctx_forks = rconn_forks();
+	return 0;
+}
+
+int rconn_command(struct rconn *c, int argc, const char **argv, const size_t *lens,
+		  unsigned extra_ms, struct redisReply **reply)
+{
+	int err;
+
+	if (c->ctx && c->ctx_forks != rconn_forks())
+		rconn_close(c);
+	if (!c->ctx && (err = rconn_open(c)))
+		return err;
+	if (extra_ms && redisSetTimeout(c->ctx, ms_tv(c->cfg.timeout_ms + extra_ms)) != REDIS_OK)
+		goto fail;
+	*reply = redisCommandArgv(c->ctx, argc, argv, lens);
+	if (!*reply)
+		goto fail;
+	if (extra_ms && redisSetTimeout(c->ctx, ms_tv(c->cfg.timeout_ms)) != REDIS_OK) {
+		freeReplyObject(*reply);
+		goto fail;
+	}
+	return 0;
+fail:
+	err = errno_of(c->ctx);
+	rconn_close(c);
+	errno = err;
+	return MMS_ESYS;
+}
