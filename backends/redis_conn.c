@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,9 +181,35 @@ static int rconn_open(struct rconn *c)
 	return 0;
 }
 
+/*
+ * Write the command with SIGPIPE blocked in this thread: a server gone must be an error, not the
+ * death of the caller's process. A SIGPIPE our write raised is taken back; one that was already
+ * pending stays for the application.
+ */
+static int write_command(struct redisContext *ctx)
+{
+	sigset_t pipe_only, saved, pending;
+	int done = 0, err = 0, was_pending, e;
+
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_only, &saved);
+	while (!done && !err)
+		err = redisBufferWrite(ctx, &done) != REDIS_OK;
+	e = errno;
+	if (err && e == EPIPE && !was_pending)
+		sigtimedwait(&pipe_only, NULL, &(struct timespec){ 0, 0 });
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	errno = e;
+	return err ? -1 : 0;
+}
+
 int rconn_command(struct rconn *c, int argc, const char **argv, const size_t *lens,
 		  unsigned extra_ms, struct redisReply **reply)
 {
+	void *r = NULL;
 	int err;
 
 	if (c->ctx && c->ctx_forks != rconn_forks())
@@ -191,9 +218,10 @@ int rconn_command(struct rconn *c, int argc, const char **argv, const size_t *le
 		return err;
 	if (extra_ms && redisSetTimeout(c->ctx, ms_tv(c->cfg.timeout_ms + extra_ms)) != REDIS_OK)
 		goto fail;
-	*reply = redisCommandArgv(c->ctx, argc, argv, lens);
-	if (!*reply)
+	if (redisAppendCommandArgv(c->ctx, argc, argv, lens) != REDIS_OK ||
+	    write_command(c->ctx) || redisGetReply(c->ctx, &r) != REDIS_OK || !r)
 		goto fail;
+	*reply = r;
 	if (extra_ms && redisSetTimeout(c->ctx, ms_tv(c->cfg.timeout_ms)) != REDIS_OK) {
 		freeReplyObject(*reply);
 		goto fail;

@@ -73,9 +73,14 @@ start() {
 	die "could not start redis-server in $dir (see $dir/redis.log)"
 }
 
+# Wait for pid to end; a zombie has ended (whoever inherited it may reap it late).
 wait_gone() {
-	local pid=$1
-	while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
+	local pid=$1 state
+	while kill -0 "$pid" 2>/dev/null; do
+		state=$(sed 's/.*) \(.\).*/\1/' "/proc/$pid/stat" 2>/dev/null || echo Z)
+		[ "$state" = Z ] && return 0
+		sleep 0.01
+	done
 }
 
 stop() {

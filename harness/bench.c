@@ -16,7 +16,7 @@ static size_t grid_size(const struct bench_opts *o)
 static int result_failed(const struct bench_result *r)
 {
 	return r->hung || r->torn || r->violations || r->lost_updates ||
-	       (r->errors_total && !bench_declared_dead(r));
+	       (r->errors_total && !bench_declared_dead(r) && !bench_fault_excused(r));
 }
 
 static void say_failure(const struct bench_result *r)

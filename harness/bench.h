@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <stdio.h>
 
 #include "history.h"
@@ -39,6 +40,9 @@ struct bench_opts {
 	uint64_t seed;
 	int check;                              /* record every operation and check the history */
 	unsigned kill;                          /* workers to SIGKILL during each run */
+	unsigned stall;                         /* holders to SIGSTOP, then SIGCONT, during each run */
+	double stall_s;                         /* how long each stays stopped */
+	const char *fault;                      /* a shell command run halfway through each run */
 	unsigned sample_every;                  /* time one operation in this many (no --check) */
 	double timeout;                         /* watchdog: seconds a run may take beyond its plan */
 	int baseline;                           /* add the bare reference loops */
@@ -85,6 +89,11 @@ struct bench_result {
 	struct hist_violation first_violation;
 	unsigned kills, kills_in_lock, kills_in_set;
 	unsigned kills_in_call;         /* kills of a worker inside get, set or a lock: a holder, maybe */
+	unsigned stalls, stalls_in_lock;/* workers stopped for --stall-time, and of them lock holders */
+	int fault_status;               /* --fault: the command's exit status (-1 not run) */
+	double fault_ms;                /* how long the command ran */
+	double gap_ms_max;              /* checked runs: the longest a worker went between two
+					 * completed calls (an outage's stall, a recovery) */
 	double recovery_ms_max, recovery_ms_mean;
 	double timestamp_overhead_ns;   /* per operation, amortised over the sampling */
 	int timing;                     /* an unchecked run: its figures measure the backend */
@@ -114,6 +123,20 @@ int  bench_run_point(const struct bench_opts *o, const struct bench_point *pt, s
  * while holding, not a failure. A kill between calls never excuses one.
  */
 int  bench_declared_dead(const struct bench_result *r);
+
+/*
+ * Whether a run's errors are all the declared answers to what the run did to it: MMS_EFENCED
+ * after --stall on a backend with MMS_CAP_LEASE (a stopped holder's lease ran out), and
+ * MMS_ESYS, MMS_EFENCED or MMS_ETIMEDOUT after a --fault (the command broke what the backend
+ * stands on). Torn values, violations and lost updates are never excused.
+ */
+int  bench_fault_excused(const struct bench_result *r);
+/* The longest time between two completed operations of one worker's history, ms. */
+double bench_longest_gap_ms(const struct hist_op *ops, uint64_t n);
+/* Stop pid for seconds, then let it go on. */
+void bench_stall(pid_t pid, double seconds);
+/* Run cmd with sh -c; its exit status (-1 when it could not run) and its wall time in *ms. */
+int  bench_fault_run(const char *cmd, double *ms);
 void bench_machine_read(struct bench_machine *m);
 void bench_table_header(FILE *out);
 void bench_table_row(FILE *out, const struct bench_result *rs, size_t n);

@@ -158,6 +158,7 @@ static void defaults(struct bench_opts *o)
 	o->sample_every = 1024;
 	o->ci_target = 0.02;
 	o->timeout = 30;
+	o->stall_s = 1.5;
 }
 
 static const char bench_usage[] =
@@ -183,6 +184,11 @@ static const char bench_usage[] =
 	"  --seed N              random seed for operation mix and kills (default 1)\n"
 	"  --check               record every operation and check values and linearizability\n"
 	"  --kill N              SIGKILL N workers at random instants of each run, start replacements\n"
+	"  --stall N             SIGSTOP N lock holders at random instants, SIGCONT after --stall-time\n"
+	"  --stall-time SECONDS  how long a stalled holder stays stopped (default 1.5)\n"
+	"  --fault CMD           run the shell command CMD halfway through each run (a server killed\n"
+	"                        and restarted, say); MMS_ESYS, MMS_EFENCED and MMS_ETIMEDOUT are\n"
+	"                        then its doing, not failures\n"
 	"  --sample-every K      time one operation in K at most (default 1024), and one at least\n"
 	"                        every 100 us (--check times all)\n"
 	"  --timeout SECONDS     watchdog beyond the planned time of a run (default 30)\n"
@@ -193,7 +199,7 @@ static const char bench_usage[] =
 
 enum { O_BACKEND = 256, O_BASELINE, O_PROCS, O_WRITE, O_SIZE, O_MODE, O_RMW, O_DURATION, O_OPS,
 	O_WARMUP, O_REPEAT, O_PIN, O_NOPIN, O_SEED, O_CHECK, O_KILL, O_SAMPLE, O_TIMEOUT, O_JSON,
-	O_CSV, O_QUIET, O_HELP, O_MAXDUR, O_CI };
+	O_CSV, O_QUIET, O_HELP, O_MAXDUR, O_CI, O_STALL, O_STALL_TIME, O_FAULT };
 
 static const struct option long_opts[] = {
 	{ "backend", required_argument, 0, O_BACKEND }, { "baseline", no_argument, 0, O_BASELINE },
@@ -208,6 +214,8 @@ static const struct option long_opts[] = {
 	{ "json", required_argument, 0, O_JSON }, { "csv", required_argument, 0, O_CSV },
 	{ "quiet", no_argument, 0, O_QUIET }, { "help", no_argument, 0, O_HELP },
 	{ "max-duration", required_argument, 0, O_MAXDUR }, { "ci", required_argument, 0, O_CI },
+	{ "stall", required_argument, 0, O_STALL }, { "stall-time", required_argument, 0, O_STALL_TIME },
+	{ "fault", required_argument, 0, O_FAULT },
 	{ 0, 0, 0, 0 },
 };
 
@@ -269,6 +277,18 @@ static int parse_one(struct bench_opts *o, int c, const char *arg)
 		err = parse_u64("kill", arg, 0, 10000, &one);
 		o->kill = (unsigned)one;
 		return err;
+	case O_STALL:
+		err = parse_u64("stall", arg, 0, 1000, &one);
+		o->stall = (unsigned)one;
+		return err;
+	case O_STALL_TIME: return parse_seconds("stall-time", arg, 1e-3, &o->stall_s);
+	case O_FAULT:
+		if (!*arg) {
+			fprintf(stderr, "mmshare bench: --fault: an empty command\n");
+			return -MMS_EXIT_USAGE;
+		}
+		o->fault = arg;
+		return 0;
 	case O_SAMPLE:
 		err = parse_u64("sample-every", arg, 1, 1u << 20, &one);
 		o->sample_every = (unsigned)one;

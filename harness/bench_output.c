@@ -322,6 +322,7 @@ enum field_type {
 	F_STR,		/* const char * */
 	F_MODE,		/* enum bench_mode */
 	F_UINT,		/* unsigned */
+	F_INT,		/* int */
 	F_SIZE,		/* size_t */
 	F_U64,		/* uint64_t */
 	F_DBL,		/* double; null when not finite */
@@ -384,6 +385,11 @@ static const struct field fields[] = {
 	FIELD("kills", F_UINT, kills),
 	FIELD("kills_in_lock", F_UINT, kills_in_lock),
 	FIELD("kills_in_set", F_UINT, kills_in_set),
+	FIELD("stalls", F_UINT, stalls),
+	FIELD("stalls_in_lock", F_UINT, stalls_in_lock),
+	FIELD("fault_status", F_INT, fault_status),
+	FIELD("fault_ms", F_DBL, fault_ms),
+	FIELD("gap_ms_max", F_DBL, gap_ms_max),
 	FIELD("recovery_ms_max", F_DBL, recovery_ms_max),
 	FIELD("recovery_ms_mean", F_DBL, recovery_ms_mean),
 	FIELD("timestamp_overhead_ns", F_DBL, timestamp_overhead_ns),
@@ -566,6 +572,8 @@ static struct json_object *json_field(const struct bench_result *r, const struct
 		return json_object_new_string(mode_name(FIELD_AT(r, f, enum bench_mode)));
 	case F_UINT:
 		return json_object_new_uint64(FIELD_AT(r, f, unsigned));
+	case F_INT:
+		return json_object_new_int(FIELD_AT(r, f, int));
 	case F_SIZE:
 		return json_object_new_uint64(FIELD_AT(r, f, size_t));
 	case F_U64:
@@ -743,6 +751,9 @@ static void csv_value(FILE *f, const struct bench_result *r, const struct field 
 		break;
 	case F_UINT:
 		fprintf(f, "%u", FIELD_AT(r, fl, unsigned));
+		break;
+	case F_INT:
+		fprintf(f, "%d", FIELD_AT(r, fl, int));
 		break;
 	case F_SIZE:
 		fprintf(f, "%zu", FIELD_AT(r, fl, size_t));

@@ -170,6 +170,35 @@ static void kill_one(struct run *run)
 	measure_recovery(run, victim, at);
 }
 
+/* A worker that holds the lock now, waiting up to 200 ms for one; the first live one otherwise. */
+static unsigned choose_holder(struct run *run)
+{
+	uint64_t until = bench_now_ns() + 200000000ULL;
+	unsigned k, first = run->used;
+
+	do {
+		for (k = 0; k < run->used; k++) {
+			if (run->slots[k].killed || run->slots[k].done)
+				continue;
+			first = first < run->used ? first : k;
+			if (run->slots[k].where == WHERE_LOCKED)
+				return k;
+		}
+	} while (bench_now_ns() < until && run->shared->phase != PHASE_STOP);
+	return first;
+}
+
+static void stall_one(struct run *run)
+{
+	unsigned victim = choose_holder(run);
+
+	if (victim >= run->used)
+		return;
+	run->r->stalls_in_lock += run->slots[victim].where == WHERE_LOCKED;
+	bench_stall(run->slots[victim].pid, run->o->stall_s);
+	run->r->stalls++;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -237,20 +266,31 @@ static int steady_enough(struct run *run, double secs)
 /* The measured part: kills at random fractions of it, the watchdog, the progress line. */
 static int drive(struct run *run)
 {
-	double when[run->o->kill + 1];
+	double when[run->o->kill + 1], stall_when[run->o->stall + 1];
 	uint64_t started = bench_now_ns(), now, at = 0, ops = 0;
-	unsigned k, next = 0;
-	int timing = run->r->timing && !run->o->ops;
+	unsigned k, next = 0, next_stall = 0;
+	int timing = run->r->timing && !run->o->ops, faulted = !run->o->fault;
 
 	for (k = 0; k < run->o->kill; k++)
 		when[k] = 0.05 + 0.9 * (double)(splitmix(&run->seed) >> 11) / (double)(1ULL << 53);
 	qsort(when, run->o->kill, sizeof(double), cmp_double);
+	for (k = 0; k < run->o->stall; k++)
+		stall_when[k] = 0.05 + 0.8 * (double)(splitmix(&run->seed) >> 11) / (double)(1ULL << 53);
+	qsort(stall_when, run->o->stall, sizeof(double), cmp_double);
 	for (;;) {
 		now = bench_now_ns();
 		/* Kills come first: every one is due before the end (when[] < 0.95). */
 		while (next < run->o->kill && progress(run, started, now) >= when[next]) {
 			kill_one(run);
 			next++;
+		}
+		while (next_stall < run->o->stall && progress(run, started, now) >= stall_when[next_stall]) {
+			stall_one(run);
+			next_stall++;
+		}
+		if (!faulted && progress(run, started, now) >= 0.5) {
+			run->r->fault_status = bench_fault_run(run->o->fault, &run->r->fault_ms);
+			faulted = 1;
 		}
 		if (timing && now - at >= INTERVAL_NS)
 			sample_rate(run, &at, &ops, now);
@@ -309,6 +349,7 @@ static int gate_and_run(struct run *run)
 	double planned = run->o->warmup + (run->o->ops ? 0 : fmax(run->o->duration,
 								       run->o->max_duration));
 
+	planned += run->o->stall * run->o->stall_s;
 	run->deadline_ns = bench_now_ns() + (uint64_t)((planned + run->o->timeout) * 1e9);
 	for (k = 0; k < run->pt->procs; k++)
 		if (start_worker(run, k))
@@ -644,7 +685,23 @@ static const char *why_not_timing(const struct bench_opts *o)
 	if (o->kill)
 		return "crash run (--kill): workers are killed and replaced, so its throughput is "
 		       "not a performance figure";
+	if (o->stall || o->fault)
+		return "fault run (--stall, --fault): workers are stopped or what the backend stands "
+		       "on is broken, so its throughput is not a performance figure";
 	return NULL;
+}
+
+/* The longest gap between two completed calls of any worker (a worker killed: up to its death). */
+static void gaps_from_history(struct run *run)
+{
+	unsigned w;
+	double g;
+
+	run->r->gap_ms_max = 0;
+	for (w = 0; w < run->used; w++) {
+		g = bench_longest_gap_ms(run->hist + (size_t)w * run->hist_stride, run->slots[w].hist_n);
+		run->r->gap_ms_max = g > run->r->gap_ms_max ? g : run->r->gap_ms_max;
+	}
 }
 
 int bench_declared_dead(const struct bench_result *r)
@@ -664,6 +721,7 @@ int bench_run_point(const struct bench_opts *o, const struct bench_point *pt, st
 
 	memset(r, 0, sizeof(*r));
 	r->pt = *pt;
+	r->fault_status = -1;
 	stamp_init();
 	stamp = stamp_cost_ns(o->check);
 	r->baseline = bench_target_is_baseline(pt->backend);
@@ -680,6 +738,7 @@ int bench_run_point(const struct bench_opts *o, const struct bench_point *pt, st
 			kill_all(&run);
 		if (o->check) {
 			recovery_from_history(&run);
+			gaps_from_history(&run);
 			run_oracle(&run, &initial);
 		}
 		collect(&run, stamp);

@@ -405,7 +405,7 @@ static int state_init(struct worker_state *st, struct worker_ctx *w)
 	st->w = w;
 	st->rng = w->seed | 1;
 	st->countdown = w->o->sample_every;
-	st->track_where = w->o->kill > 0;
+	st->track_where = w->o->kill > 0 || w->o->stall > 0;
 	st->max_batch = w->o->sample_every < SCHED_LEN ? w->o->sample_every : SCHED_LEN;
 	st->sched = schedule_draw(w->pt, &st->rng, st->max_batch);
 	st->wbuf = calloc(1, w->pt->size);

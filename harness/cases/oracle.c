@@ -81,8 +81,8 @@ static int oracle(struct conform_ctx *c, const struct oracle_run *run)
 
 	if (verdict != CONFORM_PASS || bench_declared_dead(&r))
 		return verdict;
-	if (r.history_ops < ORACLE_MIN_OPS) {
-		seconds *= 1.5 * ORACLE_MIN_OPS / (r.history_ops ? (double)r.history_ops : 1.0);
+	while (r.history_ops < ORACLE_MIN_OPS && seconds < ORACLE_SECONDS_MAX) {
+		seconds *= 3.0 * ORACLE_MIN_OPS / (r.history_ops ? (double)r.history_ops : 1.0);
 		seconds = seconds < ORACLE_SECONDS_MAX ? seconds : ORACLE_SECONDS_MAX;
 		verdict = oracle_for(c, run, seconds, &r);
 		if (verdict != CONFORM_PASS)

@@ -20,6 +20,7 @@
 	X(crash_killed_holder)          \
 	X(crash_killed_writer_readers)  \
 	X(crash_sigkill_anywhere)       \
+	X(lease_stalled_holder)         \
 	X(tpl_round_trip)               \
 	X(tpl_empty_and_other_format)   \
 	X(tpl_malformed_images)         \
