@@ -325,7 +325,7 @@ static int value_from(const redisReply *v, size_t size, void *buf, size_t cap, s
 	return 0;
 }
 
-/* MGET lock value: the value when nobody holds the lock, else 1 (the script must wait). */
+/* MGET lock value: the value when nobody holds the lock; 1 when the script must decide. */
 static int get_unlocked(struct redis_store *r, void *buf, size_t cap, size_t *len)
 {
 	const char *argv[3] = { "MGET", r->key_l, r->key_v };
@@ -339,7 +339,9 @@ static int get_unlocked(struct redis_store *r, void *buf, size_t cap, size_t *le
 		errno = EPROTO;
 		err = MMS_ESYS;
 	} else {
-		err = rep->element[0]->type != REDIS_REPLY_NIL ? 1 :
+		/* a lock to wait for, or no value: MGET says nil for a key of another type too */
+		err = rep->element[0]->type != REDIS_REPLY_NIL ||
+		      rep->element[1]->type == REDIS_REPLY_NIL ? 1 :
 		      value_from(rep->element[1], r->store.size, buf, cap, len);
 	}
 	freeReplyObject(rep);
