@@ -275,7 +275,7 @@ void advise_candidates(struct advise *a)
 	size_t k;
 
 	a->n = 0;
-	for (n = mms_backends(); *n; n++)
+	for (n = cli_backends_here("advise"); *n; n++)
 		advise_add(a, *n);
 	for (k = 0; k < a->o.nplugins; k++)
 		advise_add(a, a->o.plugins[k]);

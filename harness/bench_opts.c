@@ -103,7 +103,7 @@ static int parse_backends(struct bench_opts *o, const char *s)
 	o->nbackends = 0;
 	for (tok = strtok_r(copy, ",", &save); tok && !err; tok = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(tok, "all")) {
-			for (n = mms_backends(); *n && !err; n++)
+			for (n = cli_backends_here("bench"); *n && !err; n++)
 				err = add_backend(o, *n, s);
 			continue;
 		}
@@ -133,7 +133,7 @@ static void defaults(struct bench_opts *o)
 	const char *const *n;
 
 	memset(o, 0, sizeof(*o));
-	for (n = mms_backends(); *n; n++)
+	for (n = cli_backends_here("bench"); *n; n++)
 		o->backends[o->nbackends++] = *n;
 	o->procs[o->nprocs++] = 1;
 	o->procs[o->nprocs++] = 2;

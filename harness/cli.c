@@ -38,11 +38,42 @@ const char *cli_backend(const char *cmd, const char *arg)
 	return NULL;
 }
 
+const char *const *cli_backends_here(const char *cmd)
+{
+	static const char *here[64];
+	static int done;
+	const char *const *n;
+	unsigned caps;
+	struct mms *m;
+	size_t k = 0;
+	int err;
+
+	if (done)
+		return here;
+	for (n = mms_backends(); *n && k + 1 < sizeof(here) / sizeof(here[0]); n++) {
+		if (!mms_backend_caps(*n, &caps) && (caps & MMS_CAP_SERVER)) {
+			err = mms_new(&m, *n, 8);
+			if (err) {
+				fprintf(stderr, "mmshare %s: all: leaving out %s, whose server does not "
+					"answer here: %s (see README, \"Beyond one machine\")\n", cmd,
+					*n, mms_strerror(err));
+				continue;
+			}
+			mms_free(m);
+		}
+		here[k++] = *n;
+	}
+	here[k] = NULL;
+	done = 1;
+	return here;
+}
+
 const char *cli_cap_word(unsigned k, unsigned *bit)
 {
 	static const struct { unsigned bit; const char *word; } words[] = {
 		{ MMS_CAP_CRASH_SAFE, "crash-safe" },
 		{ MMS_CAP_LEASE, "lease" },
+		{ MMS_CAP_SERVER, "server" },
 		{ MMS_CAP_SHARED_READ, "shared-read" },
 		{ MMS_CAP_READ_NOWAIT, "read-nowait" },
 		{ MMS_CAP_EXPORT_FD, "export-fd" },

@@ -17,6 +17,13 @@ int cli_no_options(int argc, char **argv, const char *usage);
 const char *cli_backend(const char *cmd, const char *arg);
 
 /*
+ * What "all" means for the tool's commands: mms_backends(), less each backend with
+ * MMS_CAP_SERVER whose server does not answer here (mms_new fails), which is named on stderr
+ * once per process with the reason. NULL-terminated; lives as long as the process.
+ */
+const char *const *cli_backends_here(const char *cmd);
+
+/*
  * The words `mmshare list` shows for capability bits, in its order ("crash-safe", "shared-read",
  * ..., "UNSAFE"): the k-th word for k = 0, 1, ... while *bit gets its MMS_CAP_* bit; NULL after
  * the last. One table, so the bench JSON's "caps" and `mmshare list` never disagree.

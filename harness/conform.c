@@ -93,7 +93,7 @@ static int parse_backends(struct conform_opts *o, const char *list)
 	o->nbackends = 0;
 	for (tok = strtok_r(o->names, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(tok, "all")) {
-			for (n = mms_backends(); *n; n++)
+			for (n = cli_backends_here("conform"); *n; n++)
 				if (add_backend(o, *n))
 					return -1;
 		} else if (add_backend(o, tok)) {

@@ -107,6 +107,7 @@ void conform_cap_names(unsigned bits, char *out, size_t cap)
 		{ MMS_CAP_MAPPING, "MMS_CAP_MAPPING" },
 		{ MMS_CAP_CRASH_SAFE, "MMS_CAP_CRASH_SAFE" },
 		{ MMS_CAP_LEASE, "MMS_CAP_LEASE" },
+		{ MMS_CAP_SERVER, "MMS_CAP_SERVER" },
 	};
 	unsigned known = 0;
 	size_t k, used = 0;

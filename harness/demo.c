@@ -108,7 +108,7 @@ static int demo_run(int argc, char **argv)
 
 	if (r)
 		return r > 0 ? MMS_EXIT_OK : MMS_EXIT_USAGE;
-	for (name = mms_backends(); *name; name++)
+	for (name = cli_backends_here("demo"); *name; name++)
 		bad += demo_backend(*name);
 	return bad ? MMS_EXIT_FAIL : MMS_EXIT_OK;
 }

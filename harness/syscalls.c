@@ -301,7 +301,7 @@ static int syscalls_run(int argc, char **argv)
 		else
 			close(fd);
 	}
-	for (name = mms_backends(); !why[0] && *name && nrows < sizeof(rows) / sizeof(rows[0]); name++) {
+	for (name = cli_backends_here("syscalls"); !why[0] && *name && nrows < sizeof(rows) / sizeof(rows[0]); name++) {
 		rows[nrows].backend = *name;
 		failed |= count_backend(id, &rows[nrows++], o.size, o.ops) != 0;
 	}

@@ -44,6 +44,9 @@ typedef struct tpl_node tpl_node;
 #define MMS_CAP_LEASE        (1u << 7)  /* the lock is a lease: a holder that dies, or stalls past the
 					 * lease, loses it when the lease ends, and its later calls under
 					 * the lock are refused with MMS_EFENCED (fencing) */
+#define MMS_CAP_SERVER       (1u << 8)  /* the value is kept by a server the backend's configuration
+					 * names (redis: MMSHARE_REDIS); mms_new says MMS_ESYS where none
+					 * answers, and the tool's "all" leaves the backend out there */
 
 #define MMS_MAX_SIZE (1ULL << 30)        /* the largest size mms_new accepts: 1 GiB */
 

@@ -27,7 +27,7 @@ _Static_assert(offsetof(struct mms_area, store) == 0, "the helpers cast a store 
 #define MAX_STATE_SIZE  (1u << 20)      /* a backend's per-handle state; more is a mistake */
 #define KNOWN_CAPS      (MMS_CAP_SHARED_READ | MMS_CAP_READ_NOWAIT | MMS_CAP_EXPORT_FD | \
 			 MMS_CAP_UNSAFE | MMS_CAP_HOSTILE_SAFE | MMS_CAP_MAPPING | MMS_CAP_CRASH_SAFE | \
-			 MMS_CAP_LEASE)
+			 MMS_CAP_LEASE | MMS_CAP_SERVER)
 
 /* A loaded plug-in. Plug-ins stay loaded for the life of the process: handles point into them. */
 struct plugin {
