@@ -38,6 +38,8 @@
 #define HEADER_BYTES    32
 #define KEY_MAX         (RCONN_NAME_MAX + 64)
 #define WAIT_MAX_MS     1000            /* a wait is re-judged at least this often */
+#define LIVENESS_MS     50              /* the first wait after which a holder's connection is
+					 * looked at; each later one is twice as long */
 
 /* KEYS: value, lock, waiters. ARGV: op, token, lease ms, wake key, wait ms, value. */
 static const char SCRIPT[] =
@@ -47,7 +49,7 @@ static const char SCRIPT[] =
 	"  if left == -1 then return {-2} end\n"
 	"  redis.call('DEL', ARGV[4])\n"
 	"  redis.call('ZADD', KEYS[3], now() + tonumber(ARGV[5]), ARGV[4])\n"
-	"  return {0, left}\n"
+	"  return {0, left, redis.call('GET', KEYS[2]) or ''}\n"
 	"end\n"
 	"if op == 'G' or op == 'S' or op == 'U' then\n"
 	"  if redis.call('GET', KEYS[2]) ~= token then return {-1} end\n"
@@ -127,9 +129,9 @@ static int error_reply(const redisReply *r)
 	return MMS_ESYS;
 }
 
-/* Run SCRIPT once: EVALSHA, or EVAL when the server lost it (a restart). */
-static int run_script(struct redis_store *r, const char *op, const char *value, size_t value_len,
-		      unsigned wait_ms, unsigned extra_ms, redisReply **reply)
+/* Run SCRIPT once as token: EVALSHA, or EVAL when the server lost it (a restart). */
+static int run_script(struct redis_store *r, const char *op, const char *token, const char *value,
+		      size_t value_len, unsigned wait_ms, redisReply **reply)
 {
 	char lease[16], wait[16], wake[KEY_MAX + 24];
 	const char *argv[12];
@@ -142,12 +144,12 @@ static int run_script(struct redis_store *r, const char *op, const char *value, 
 		 (unsigned long long)rconn_id(&r->conn));
 	argv[0] = "EVALSHA"; argv[1] = r->sha; argv[2] = "3";
 	argv[3] = r->key_v; argv[4] = r->key_l; argv[5] = r->key_z;
-	argv[6] = op; argv[7] = r->token; argv[8] = lease; argv[9] = wake; argv[10] = wait;
+	argv[6] = op; argv[7] = token; argv[8] = lease; argv[9] = wake; argv[10] = wait;
 	argv[11] = value ? value : "";
 	for (k = 0; k < 12; k++)
 		lens[k] = strlen(argv[k]);
 	lens[11] = value ? value_len : 0;
-	err = rconn_command(&r->conn, 12, argv, lens, extra_ms, reply);
+	err = rconn_command(&r->conn, 12, argv, lens, 0, reply);
 	if (err || (*reply)->type != REDIS_REPLY_ERROR || strncmp((*reply)->str, "NOSCRIPT", 8))
 		return err;
 	freeReplyObject(*reply);
@@ -155,11 +157,12 @@ static int run_script(struct redis_store *r, const char *op, const char *value, 
 	argv[1] = SCRIPT;
 	lens[0] = 4;
 	lens[1] = sizeof(SCRIPT) - 1;
-	return rconn_command(&r->conn, 12, argv, lens, extra_ms, reply);
+	return rconn_command(&r->conn, 12, argv, lens, 0, reply);
 }
 
-/* The script's first element, or an MMS_E* code for a reply it cannot have sent. */
-static int said(const redisReply *rep, long long *left)
+/* The script's first element, or an MMS_E* code for a reply it cannot have sent. A busy answer
+ * also says how long the lease has left and whose it is. */
+static int said(const redisReply *rep, long long *left, char *holder, size_t cap)
 {
 	if (rep->type == REDIS_REPLY_ERROR)
 		return error_reply(rep);
@@ -167,9 +170,11 @@ static int said(const redisReply *rep, long long *left)
 	    rep->element[0]->type != REDIS_REPLY_INTEGER)
 		goto odd;
 	if (rep->element[0]->integer == SAID_BUSY) {
-		if (rep->elements < 2 || rep->element[1]->type != REDIS_REPLY_INTEGER)
+		if (rep->elements < 3 || rep->element[1]->type != REDIS_REPLY_INTEGER ||
+		    rep->element[2]->type != REDIS_REPLY_STRING)
 			goto odd;
 		*left = rep->element[1]->integer;
+		snprintf(holder, cap, "%.*s", (int)rep->element[2]->len, rep->element[2]->str);
 	}
 	switch (rep->element[0]->integer) {
 	case SAID_DONE:     return 1;
@@ -182,7 +187,7 @@ odd:
 	return MMS_ESYS;
 }
 
-/* Sleep on this process's wake-up key until an unlock pushes to it, or ms pass. */
+/* Sleep on this process's wake-up key until an unlock pushes to it (1), or ms pass (0). */
 static int wait_for_unlock(struct redis_store *r, unsigned ms)
 {
 	char wake[KEY_MAX + 24], secs[24];
@@ -198,8 +203,38 @@ static int wait_for_unlock(struct redis_store *r, unsigned ms)
 	err = rconn_command(&r->conn, 3, argv, lens, ms, &rep);
 	if (err)
 		return err;
-	err = rep->type == REDIS_REPLY_ERROR ? error_reply(rep) : 0;
+	err = rep->type == REDIS_REPLY_ERROR ? error_reply(rep) : rep->type != REDIS_REPLY_NIL;
 	freeReplyObject(rep);
+	return err;
+}
+
+/*
+ * A holder whose connection the server no longer has is dead (or cut off: then fencing refuses
+ * its next call under the lock): release its lock, if it is still that holder's, and wake the
+ * waiters. A token that names no connection of ours (foreign) is left to its lease.
+ */
+static int take_over_if_gone(struct redis_store *r, const char *holder)
+{
+	char filter[32];
+	const char *argv[4] = { "CLIENT", "LIST", "ID", filter };
+	size_t lens[4] = { 6, 4, 2, 0 };
+	unsigned long long id;
+	redisReply *rep;
+	int err, gone, n = 0;
+
+	if (sscanf(holder, "%llu:%*16[0-9a-f]:%*u%n", &id, &n) != 1 || holder[n] || !id)
+		return 0;
+	lens[3] = (size_t)snprintf(filter, sizeof(filter), "%llu", id);
+	err = rconn_command(&r->conn, 4, argv, lens, 0, &rep);
+	if (err)
+		return err;
+	gone = rep->type == REDIS_REPLY_STRING && rep->len == 0;
+	freeReplyObject(rep);
+	if (!gone)
+		return 0;
+	err = run_script(r, "U", holder, NULL, 0, 0, &rep);
+	if (!err)
+		freeReplyObject(rep);
 	return err;
 }
 
@@ -210,20 +245,21 @@ static int wait_for_unlock(struct redis_store *r, unsigned ms)
 static int call(struct redis_store *r, const char *op, const void *value, size_t value_len,
 		redisReply **reply)
 {
+	char holder[sizeof(r->token)];
+	unsigned ms, slice = LIVENESS_MS;
 	struct mms_deadline d;
 	long long left = 0;
 	int64_t rest;
-	unsigned ms;
 	int err, done;
 
 	mms_deadline_start(&d, r->store.timeout_ns);
 	for (;;) {
 		rest = d.end_ns == INT64_MAX ? WAIT_MAX_MS : (d.end_ns - mms_now_ns()) / 1000000;
-		ms = rest > WAIT_MAX_MS ? WAIT_MAX_MS : rest < 1 ? 1 : (unsigned)rest;
-		err = run_script(r, op, value, value_len, ms, 0, reply);
+		ms = rest > slice ? slice : rest < 1 ? 1 : (unsigned)rest;
+		err = run_script(r, op, r->token, value, value_len, ms, reply);
 		if (err)
 			return err;
-		done = said(*reply, &left);
+		done = said(*reply, &left, holder, sizeof(holder));
 		if (done)
 			return done < 0 ? (freeReplyObject(*reply), done) : 0;
 		freeReplyObject(*reply);
@@ -234,7 +270,11 @@ static int call(struct redis_store *r, const char *op, const void *value, size_t
 		if (left >= 0 && left + 1 < ms)
 			ms = (unsigned)left + 1;
 		err = wait_for_unlock(r, ms);
-		if (err)
+		if (err == 0) {         /* no unlock came: is the holder still connected? */
+			err = take_over_if_gone(r, holder);
+			slice = slice * 2 < WAIT_MAX_MS ? slice * 2 : WAIT_MAX_MS;
+		}
+		if (err < 0)
 			return err;
 	}
 }
@@ -401,7 +441,10 @@ static int redis_unlock(struct mms_store *s, enum mms_lock_mode mode)
 	return 0;
 }
 
-/* The token names the process (its random id) and the acquisition, so no two are equal. */
+/*
+ * The token names the connection (its CLIENT ID: a waiter that finds it closed takes the lock
+ * over), the process (its random id) and the acquisition, so no two are equal.
+ */
 static int redis_lock(struct mms_store *s, enum mms_lock_mode mode)
 {
 	struct redis_store *r = redis_of(s);
@@ -409,8 +452,12 @@ static int redis_lock(struct mms_store *s, enum mms_lock_mode mode)
 	int err;
 
 	(void)mode;
-	snprintf(r->token, sizeof(r->token), "%016llx:%llu",
-		 (unsigned long long)rconn_id(&r->conn), (unsigned long long)++r->acquisitions);
+	err = rconn_ready(&r->conn);
+	if (err)
+		return err;
+	snprintf(r->token, sizeof(r->token), "%llu:%016llx:%llu",
+		 (unsigned long long)r->conn.client_id, (unsigned long long)rconn_id(&r->conn),
+		 (unsigned long long)++r->acquisitions);
 	err = call(r, "L", NULL, 0, &rep);
 	if (err) {
 		r->token[0] = 0;

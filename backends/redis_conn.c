@@ -159,6 +159,32 @@ void rconn_close(struct rconn *c)
 	c->ctx = NULL;
 }
 
+static int write_command(struct redisContext *ctx);
+
+/* CLIENT ID: a holder's tokens carry it, so a waiter can ask whether its connection is open. */
+static int client_id(struct rconn *c)
+{
+	void *r = NULL;
+	redisReply *rep;
+	int e;
+
+	if (redisAppendCommand(c->ctx, "CLIENT ID") != REDIS_OK || write_command(c->ctx) ||
+	    redisGetReply(c->ctx, &r) != REDIS_OK)
+		r = NULL;
+	rep = r;
+	if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer > 0) {
+		c->client_id = rep->integer;
+		freeReplyObject(rep);
+		return 0;
+	}
+	e = rep ? EPROTO : errno_of(c->ctx);
+	if (rep)
+		freeReplyObject(rep);
+	rconn_close(c);
+	errno = e;
+	return MMS_ESYS;
+}
+
 static int rconn_open(struct rconn *c)
 {
 	struct timeval tv = ms_tv(c->cfg.timeout_ms);
@@ -178,7 +204,7 @@ static int rconn_open(struct rconn *c)
 		return MMS_ESYS;
 	}
 	c->ctx_forks = rconn_forks();
-	return 0;
+	return client_id(c);
 }
 
 /*
@@ -206,15 +232,20 @@ static int write_command(struct redisContext *ctx)
 	return err ? -1 : 0;
 }
 
+int rconn_ready(struct rconn *c)
+{
+	if (c->ctx && c->ctx_forks != rconn_forks())
+		rconn_close(c);
+	return c->ctx ? 0 : rconn_open(c);
+}
+
 int rconn_command(struct rconn *c, int argc, const char **argv, const size_t *lens,
 		  unsigned extra_ms, struct redisReply **reply)
 {
 	void *r = NULL;
-	int err;
+	int err = rconn_ready(c);
 
-	if (c->ctx && c->ctx_forks != rconn_forks())
-		rconn_close(c);
-	if (!c->ctx && (err = rconn_open(c)))
+	if (err)
 		return err;
 	if (extra_ms && redisSetTimeout(c->ctx, ms_tv(c->cfg.timeout_ms + extra_ms)) != REDIS_OK)
 		goto fail;

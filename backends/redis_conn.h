@@ -32,6 +32,7 @@ struct rconn {
 	uint64_t ctx_forks;         /* rconn_forks() when ctx was opened: any other value, a parent's */
 	uint64_t id;                /* random, per process: names this process's tokens and wake list */
 	uint64_t id_forks;          /* rconn_forks() when id was drawn */
+	long long client_id;        /* the server's CLIENT ID for ctx: it names our lock tokens */
 };
 
 /* The default when MMSHARE_REDIS is not set: the server's standard port on loopback. */
@@ -58,6 +59,9 @@ uint64_t rconn_id(struct rconn *c);
  */
 int rconn_command(struct rconn *c, int argc, const char **argv, const size_t *lens,
 		  unsigned extra_ms, struct redisReply **reply);
+
+/* Open this process's connection now if it has none (so c->client_id is the one calls use). */
+int rconn_ready(struct rconn *c);
 
 /* Drop this process's connection (a parent's is only forgotten: its socket is the parent's). */
 void rconn_close(struct rconn *c);

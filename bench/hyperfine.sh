@@ -7,7 +7,9 @@ out=${2:?usage: hyperfine.sh MMSHARE OUT.json [RUNS]}
 runs=${3:-5}
 here=$(cd "$(dirname "$0")" && pwd)
 
-backends=$("$mmshare" list | awk '$0 !~ /UNSAFE/ { print $1 }')
+# Not the negative controls; not a server backend (its price is bench/redis-price.sh's: a fixed
+# 400,000 operations at tens of microseconds each would take minutes per scenario).
+backends=$("$mmshare" list | awk '$0 !~ /UNSAFE/ && $2 !~ /server/ && $3 !~ /server/ && $4 !~ /server/ { print $1 }')
 cmds=()
 for scenario in "$here"/scenarios/*.args; do
 	name=$(basename "$scenario" .args)

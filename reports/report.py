@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mmreport.constants import PNGS  # noqa: E402 -- after the path is set
 from mmreport.data import Data  # noqa: E402
 from mmreport.load import (Unusable, load, load_hyperfine, load_peers,  # noqa: E402
-                           load_syscalls)
+                           load_redis_price, load_syscalls)
 from mmreport.plots import (plot_fairness, plot_latency, plot_throughput_vs_procs,  # noqa: E402
                             plot_throughput_vs_size, plot_tpl_cost, plt_setup)
 from mmreport.tables import write_report  # noqa: E402
@@ -35,6 +35,7 @@ def main(argv):
         d.peers = load_peers(os.path.join(os.path.dirname(src) or ".", "peers.json"))
         d.hyperfine = load_hyperfine(os.path.join(os.path.dirname(src) or ".", "hyperfine.json"))
         d.syscalls = load_syscalls(src)
+        d.redis_price = load_redis_price(os.path.join(os.path.dirname(src) or ".", "redis_price.json"))
     except Unusable as e:
         print(f"report.py: {src}: {e}", file=sys.stderr)
         return 2

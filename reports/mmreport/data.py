@@ -44,6 +44,7 @@ class Data:
         self.peers = None
         self.hyperfine = None
         self.syscalls = None
+        self.redis_price = None
         self.checked_runs = [r for r in runs if not r["timing"]]
         runs = [r for r in runs if r["timing"]]
         self.timing_runs = runs

@@ -61,6 +61,16 @@ def caps_of(r, i):
     return caps
 
 
+def fault_status(r, i):
+    """--fault's exit status, -1 when no fault ran (or the file predates the field)."""
+    v = r.get("fault_status", -1)
+    if v is None:
+        return -1
+    if not (isinstance(v, int) and not isinstance(v, bool) and v >= -1):
+        raise Unusable(f"results[{i}].fault_status: expected a whole number >= -1")
+    return v
+
+
 def run_of(r, i):
     """One result, checked and reduced to what the report uses."""
     if not isinstance(r, dict):
@@ -88,6 +98,14 @@ def run_of(r, i):
         "recovery_ms_max": need(r, i, "recovery_ms_max", "num", 0.0, False),
         "errors": int(sum(errors.values())),
         "edead": int(errors.get("EDEAD", 0)),
+        "errors_by": {k: int(v) for k, v in errors.items() if v},
+        "stalls": need(r, i, "stalls", "int", 0, False),
+        "stalls_in_lock": need(r, i, "stalls_in_lock", "int", 0, False),
+        "fault_status": fault_status(r, i),
+        "fault_ms": need(r, i, "fault_ms", "num", 0.0, False),
+        "gap_ms_max": need(r, i, "gap_ms_max", "num", 0.0, False),
+        "history_ops": need(r, i, "history_ops", "int", 0, False),
+        "note": need(r, i, "note", "str", None, False),
         "caps": caps_of(r, i),
         "baseline": need(r, i, "baseline", "bool", False, False),
         "unsafe": need(r, i, "unsafe", "bool", False, False),
@@ -167,6 +185,21 @@ def load_hyperfine(path):
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return rows or None
+
+
+def load_redis_price(path):
+    """redis_price.json (bench/redis-price.sh) when it is there and usable; None otherwise."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+        if doc.get("schema") != "mmshare-redis-price/1":
+            raise ValueError("schema")
+        for r in doc["rounds"]:
+            if not all(is_num(r[k]) and r[k] > 0 for k in ("redis_benchmark_get", "ours_get")):
+                raise ValueError("round")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return doc
 
 
 def load_syscalls(path):

@@ -4,6 +4,7 @@ import statistics
 
 from .advice import advice_section
 from .card import card_section
+from .server import server_section
 from .constants import CONTROLS, PNGS
 from .data import backend_order, ranking
 from .fmt import rate_text, ns_text, scenario_title, size_text
@@ -237,6 +238,7 @@ def write_report(d, path):
     machine_section(d, out)
     card_section(d, out)
     scenario_section(d, out)
+    server_section(d, d.redis_price, out)
     peers_section(d, out)
     hyperfine_section(d, out)
     correctness_section(d, out)
