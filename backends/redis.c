@@ -38,7 +38,7 @@
 #define HEADER_BYTES    32
 #define KEY_MAX         (RCONN_NAME_MAX + 64)
 #define WAIT_MAX_MS     1000            /* a wait is re-judged at least this often */
-#define LIVENESS_MS     50              /* the first wait after which a holder's connection is
+#define LIVENESS_MS     20              /* the first wait after which a holder's connection is
 					 * looked at; each later one is twice as long */
 
 /* KEYS: value, lock, waiters. ARGV: op, token, lease ms, wake key, wait ms, value. */
@@ -89,7 +89,7 @@ struct redis_store {
 	char key_v[KEY_MAX];        /* NAME:{ID}:v, the value */
 	char key_l[KEY_MAX];        /* NAME:{ID}:l, the lock */
 	char key_z[KEY_MAX];        /* NAME:{ID}:z, who waits */
-	char id[17];                /* ID, hex */
+	char id[RCONN_ID_MAX + 1];  /* ID: random hex, or the URL's id= */
 	uint64_t creator_forks;     /* rconn_forks() in the process that made the keys */
 	uint64_t acquisitions;      /* this process's lock count: part of each token */
 	char token[64];             /* the token of the lock this handle holds, or "" */
@@ -311,12 +311,15 @@ static int redis_open(struct mms_store *s)
 		return err;
 	id[0] = rconn_id(&r->conn);
 	id[1] = (uint64_t)(uintptr_t)r ^ (uint64_t)mms_now_ns();
-	snprintf(r->id, sizeof(r->id), "%016llx",
-		 (unsigned long long)(id[0] * 0x9e3779b97f4a7c15ull ^ id[1]));
+	if (r->conn.cfg.id[0])
+		snprintf(r->id, sizeof(r->id), "%s", r->conn.cfg.id);
+	else
+		snprintf(r->id, sizeof(r->id), "%016llx",
+			 (unsigned long long)(id[0] * 0x9e3779b97f4a7c15ull ^ id[1]));
 	snprintf(r->key_v, sizeof(r->key_v), "%s:{%s}:v", r->conn.cfg.name, r->id);
 	snprintf(r->key_l, sizeof(r->key_l), "%s:{%s}:l", r->conn.cfg.name, r->id);
 	snprintf(r->key_z, sizeof(r->key_z), "%s:{%s}:z", r->conn.cfg.name, r->id);
-	r->creator_forks = rconn_forks();
+	r->creator_forks = r->conn.cfg.id[0] ? UINT64_MAX : rconn_forks();  /* joined: never ours */
 	r->lease.conn.cfg = r->conn.cfg;
 	r->lease.key = r->key_l;
 	r->lease.token = r->token;

@@ -47,7 +47,9 @@ static unsigned parse_ms(const char *s, const char *end, unsigned max)
 	return v <= max ? (unsigned)v : 0;
 }
 
-/* "lease=MS&timeout=MS", either or both: 0, or MMS_EINVAL. */
+static int name_valid(const char *s, size_t n, size_t max);
+
+/* "lease=MS&timeout=MS&id=ID", any of them: 0, or MMS_EINVAL. */
 static int parse_query(const char *q, struct rconn_config *cfg)
 {
 	while (*q) {
@@ -55,6 +57,14 @@ static int parse_query(const char *q, struct rconn_config *cfg)
 		unsigned *field = NULL;
 		size_t key = 0;
 
+		if (!strncmp(q, "id=", 3)) {
+			if (!name_valid(q + 3, (size_t)(end - q - 3), RCONN_ID_MAX))
+				return MMS_EINVAL;
+			memcpy(cfg->id, q + 3, (size_t)(end - q - 3));
+			cfg->id[end - q - 3] = 0;
+			q = amp ? amp + 1 : end;
+			continue;
+		}
 		if (!strncmp(q, "lease=", 6))
 			field = &cfg->lease_ms, key = 6;
 		else if (!strncmp(q, "timeout=", 8))
@@ -66,11 +76,11 @@ static int parse_query(const char *q, struct rconn_config *cfg)
 	return 0;
 }
 
-static int name_valid(const char *s, size_t n)
+static int name_valid(const char *s, size_t n, size_t max)
 {
 	size_t k;
 
-	if (n == 0 || n > RCONN_NAME_MAX)
+	if (n == 0 || n > max)
 		return 0;
 	for (k = 0; k < n; k++)
 		if (!(s[k] >= 'a' && s[k] <= 'z') && !(s[k] >= 'A' && s[k] <= 'Z') &&
@@ -115,7 +125,7 @@ int rconn_parse(const char *url, struct rconn_config *cfg)
 	else
 		return MMS_EINVAL;
 	slash = memrchr(body, '/', (size_t)(end - body));
-	if (!slash || !name_valid(slash + 1, (size_t)(end - slash - 1)))
+	if (!slash || !name_valid(slash + 1, (size_t)(end - slash - 1), RCONN_NAME_MAX))
 		return MMS_EINVAL;
 	memcpy(cfg->name, slash + 1, (size_t)(end - slash - 1));
 	if (body == url + 8)

@@ -10,6 +10,7 @@ struct redisContext;
 struct redisReply;
 
 #define RCONN_NAME_MAX   64         /* bytes of the key prefix a URL names */
+#define RCONN_ID_MAX     32         /* bytes of an id= a URL names */
 #define RCONN_HOST_MAX   256
 #define RCONN_PATH_MAX   108        /* sun_path */
 #define RCONN_LEASE_MS   1000       /* default lease of the lock */
@@ -23,6 +24,7 @@ struct rconn_config {
 	char name[RCONN_NAME_MAX + 1];  /* the prefix of every key a handle makes */
 	unsigned lease_ms;          /* the lock's lease: a holder that goes quiet this long loses it */
 	unsigned timeout_ms;        /* connect and reply bound; a wait adds its own length */
+	char id[RCONN_ID_MAX + 1];  /* id=: the value to join, or "" for a fresh one per mms_new */
 };
 
 /* One process's connection for one handle: the parent's is never used by a child. */
@@ -40,8 +42,8 @@ struct rconn {
 
 /*
  * Parse url: "redis://HOST:PORT/NAME" or "unix:/PATH/TO/SOCKET/NAME", each optionally followed
- * by "?lease=MS&timeout=MS" (either, in any order). NAME is 1..64 of [A-Za-z0-9_.-]. 0, or
- * MMS_EINVAL for anything else.
+ * by "?lease=MS&timeout=MS&id=ID" (any of them, in any order). NAME is 1..64 and ID 1..32 of
+ * [A-Za-z0-9_.-]. 0, or MMS_EINVAL for anything else.
  */
 int rconn_parse(const char *url, struct rconn_config *cfg);
 

@@ -299,3 +299,31 @@ Test(redis, server_killed_under_checked_run, .timeout = REDIS_TIMEOUT_S)
 		    (unsigned long long)r.errors[-MMS_ESYS], r.gap_ms_max,
 		    (unsigned long long)r.history_ops);
 }
+
+/* id= names the value: two handles made apart (as on two hosts) share it; neither deletes it. */
+Test(redis, id_joins_one_value, .timeout = REDIS_TIMEOUT_S)
+{
+	char url[512], with_id[600], buf[16];
+	struct mms *a, *b;
+	size_t len;
+
+	use_name(url, sizeof(url), "joined");
+	snprintf(with_id, sizeof(with_id), "%s%cid=shared-%d", url, strchr(url, '?') ? '&' : '?',
+		 getpid());
+	cr_assert_eq(setenv("MMSHARE_REDIS", with_id, 1), 0);
+	cr_assert_eq(mms_new(&a, "redis", 16), 0);
+	cr_assert_eq(mms_new(&b, "redis", 16), 0);
+	cr_assert_eq(mms_set(a, "from a", 6), 0);
+	cr_assert_eq(mms_get(b, buf, sizeof(buf), &len), 0);
+	cr_assert(len == 6 && !memcmp(buf, "from a", 6), "b does not see a's value");
+	cr_assert_eq(mms_lock(b), 0);
+	cr_assert_eq(mms_set_timeout(a, 0), 0);
+	cr_assert_eq(mms_lock(a), MMS_ETIMEDOUT, "a and b share the lock too");
+	cr_assert_eq(mms_unlock(b), 0);
+	mms_free(a);
+	cr_assert_eq(mms_get(b, buf, sizeof(buf), &len), 0, "a joined value outlives a handle");
+	mms_free(b);
+	cr_assert_eq(mms_new(&a, "redis", 16), 0);
+	cr_assert_eq(mms_get(a, buf, sizeof(buf), &len), 0, "and every handle: it is named");
+	mms_free(a);
+}

@@ -381,4 +381,4 @@ CONFORM_CASE(crash_sigkill_anywhere,
 	.name = "crash.sigkill_anywhere",
 	.summary = "120 processes SIGKILLed inside set, get or the lock: whole values, no lost set",
 	.run = sigkill_anywhere,
-	.timeout_s = 60);
+	.timeout_s = 120);      /* 120 forks, and a server backend's takeover: 15 s under ASan alone */
