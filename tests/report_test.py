@@ -112,12 +112,16 @@ class BrokenBackend(unittest.TestCase):
         self.assertIn("**FAILURE — seqlock: 48 lost updates.**", md)
 
 
-def report_of(doc):
-    """report.py on a changed fixture: (exit status, stderr, report.md or None)."""
+def report_of(doc, beside=None):
+    """report.py on a changed fixture, with the files of beside ({name: document}) next to it:
+    (exit status, stderr, report.md or None)."""
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "changed.json")
         with open(src, "w", encoding="utf-8") as fh:
             json.dump(doc, fh)
+        for name, other in (beside or {}).items():
+            with open(os.path.join(tmp, name), "w", encoding="utf-8") as fh:
+                json.dump(other, fh)
         proc = run(src, os.path.join(tmp, "out"))
         path = os.path.join(tmp, "out", "report.md")
         md = None
@@ -221,6 +225,61 @@ def altered_card_fixture():
             r["torn"] = 2
     doc["syscalls"].update(error="perf_event_open: Permission denied", results=[])
     return doc
+
+
+def server_fixture():
+    """The card fixture with a server backend no code knows by name (farlock: mutex's runs at a
+    thousandth of the pace, caps crash-safe, lease, server), its two fault runs, and the price file."""
+    doc = card_fixture()
+    far = [dict(r, backend="farlock", caps=["crash-safe", "lease", "server"],
+                ops_per_sec=r["ops_per_sec"] / 1000, note="a test server",
+                ci95_low=r["ci95_low"] / 1000 if r.get("ci95_low") else None,
+                ci95_high=r["ci95_high"] / 1000 if r.get("ci95_high") else None)
+           for r in doc["results"] if r["backend"] == "mutex"]
+    checked = [r for r in far if not r.get("timing", True)]
+    fault = dict(checked[0], kills=0, fault_status=0, fault_ms=321.0, gap_ms_max=456.0,
+                 errors={"ESYS": 99}, history_ops=5000, command="mmshare bench --fault x")
+    stall = dict(checked[0], kills=0, stalls=2, stalls_in_lock=1, errors={"EFENCED": 3},
+                 gap_ms_max=2500.0, history_ops=4000, command="mmshare bench --stall 2")
+    doc["results"] += far + [fault, stall]
+    price = {"schema": "mmshare-redis-price/1", "server": "Redis server v=7.0.15",
+             "command": "bench/redis-price.sh",
+             "rounds": [{"round": 1, "clients": 1, "redis_benchmark_get": 20000.0,
+                         "ours_get": 19000.0},
+                        {"round": 1, "clients": 4, "redis_benchmark_get": 40000.0,
+                         "ours_get": 28000.0}]}
+    return doc, {"redis_price.json": price}
+
+
+class ServerSection(unittest.TestCase):
+    """Beyond one machine: chosen by the caps' "server", priced against shared memory and the
+    server's own benchmark, with the fault runs and their declared errors."""
+
+    @classmethod
+    def setUpClass(cls):
+        doc, beside = server_fixture()
+        cls.code, cls.err, cls.md = report_of(doc, beside)
+        cls.section = cls.md.split("## Beyond one machine: a server")[1].split("\n## ")[0]
+
+    def test_written_without_complaint(self):
+        self.assertEqual(self.code, 0, self.err)
+
+    def test_priced_beside_shared_memory(self):
+        self.assertIn("| workers | fastest shared memory | farlock |", self.section)
+        self.assertRegex(self.section, r"\| 2 \| \w+ [0-9.]+ M \| [0-9.]+ k \(0\.000[0-9]+×\) · ")
+
+    def test_against_the_servers_benchmark(self):
+        self.assertIn("1 client: median ratio 0.95 (meets 0.8×)", self.section)
+        self.assertIn("4 clients: median ratio 0.70 (**below** 0.8×)", self.section)
+
+    def test_fault_runs(self):
+        self.assertIn("server SIGKILLed and restarted on its data (321 ms)", self.section)
+        self.assertIn("| ESYS 99 | 456 ms |", self.section)
+        self.assertIn("2 holder(s) SIGSTOPped past the lease (1 holding)", self.section)
+        self.assertIn("| EFENCED 3 | 2500 ms |", self.section)
+
+    def test_no_section_without_a_server(self):
+        self.assertNotIn("Beyond one machine", report_of(card_fixture())[2])
 
 
 class StrategyCard(unittest.TestCase):
