@@ -1,24 +1,28 @@
 /* redis.c -- the value and a leased lock in a Redis server, for workers beyond one machine.
  *
- * Protocol: each mms_new makes three keys under NAME:{ID} (ID random; the braces keep them in one
- * cluster slot): ":v", the value after a header (magic, version, generation, length, XXH3 bound
- * to the length); ":l", the lock, a string holding its holder's token, taken with SET NX PX
- * lease; ":z", the callers waiting for the lock. A get without the lock is one MGET of ":l" and
- * ":v" (the server reads both in one step: no lock, so the value is whole and current); every
- * other call is one script (SCRIPT below), the check of the lock and the write in one step, and
- * so is a get that found the lock taken. A call that finds the lock taken puts its wake-up key (NAME:{ID}:w:PROCESS) in ":z"
- * in the same step and waits on it with BLPOP, for no longer than the lease has left and the
- * handle's timeout; unlock pushes to every key in ":z". Nothing polls.
- * Fencing: every call made under the lock checks, in its script, that ":l" still holds this
+ * Protocol: each mms_new makes three keys under NAME:{ID} (ID random, or the URL's id=; the
+ * braces keep them in one cluster slot): ":v", the value after a header (magic, version,
+ * generation, length, XXH3 bound to the length); ":l", the lock, holding its holder's token
+ * (CLIENT ID, process, acquisition), taken with SET NX PX lease; ":z", who waits. A get without
+ * the lock is one MGET of ":l" and ":v": one step of the server, so no lock means a whole,
+ * current value. Every other call is one script (SCRIPT below): the check of the lock and the
+ * read or write in one step. A call that finds the lock taken registers its wake-up key
+ * (NAME:{ID}:w:PROCESS) in ":z" in that step and sleeps on it in BLPOP; unlock pushes to every
+ * registered key. No polling: a waiter wakes at an unlock, when the lease has run out, or after
+ * 20 ms (40, 80... 1 s) with no unlock, to ask whether the holder's connection is still open.
+ * Fencing: every call made under the lock checks in its script that ":l" still holds this
  * acquisition's token, and renews the lease; a holder that stalled past its lease gets
- * MMS_EFENCED and changes nothing, whoever holds the lock now.
+ * MMS_EFENCED and changes nothing, whoever holds the lock now. redis_lease.c's watchdog renews
+ * a held lease while its process runs.
  * Ordering: the server runs one script at a time; a reply comes after its effects, and with
  * appendfsync always after they are on disk.
- * Crash story: a holder that dies is replaced when its lease ends (waiters sleep exactly that
- * long); a set is one HSET, whole or not at all. A server that dies or stops answering makes
- * every call MMS_ESYS within the connect and reply bounds; the next call connects again. A
- * forked child connects on its own: its tokens and wake-up key are its own.
- * Cleanup: the handle's creator deletes ":v", ":l" and ":z" at mms_free; wake-up keys expire.
+ * Crash story: a holder that dies closes its connection, and the first waiter that finds it
+ * closed releases its lock (a stopped or cut-off holder's lease ends instead); a set is one SET
+ * in a script, whole or not at all. A server that dies or stops answering makes every call
+ * MMS_ESYS within the connect and reply bounds; the next call connects again. A forked child
+ * connects on its own: its tokens and wake-up key are its own.
+ * Cleanup: the handle's creator deletes ":v", ":l" and ":z" at mms_free (not a joined id=
+ * value's); wake-up keys expire.
  */
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -37,6 +41,7 @@
 #define VALUE_VERSION   1
 #define HEADER_BYTES    32
 #define KEY_MAX         (RCONN_NAME_MAX + 64)
+#define VALUE_MAX       (512u << 20)    /* the server's default proto-max-bulk-len */
 #define WAIT_MAX_MS     1000            /* a wait is re-judged at least this often */
 #define LIVENESS_MS     20              /* the first wait after which a holder's connection is
 					 * looked at; each later one is twice as long */
@@ -48,10 +53,11 @@ static const char SCRIPT[] =
 	"local function busy(left)\n"
 	"  if left == -1 then return {-2} end\n"
 	"  redis.call('DEL', ARGV[4])\n"
-	"  redis.call('ZADD', KEYS[3], now() + tonumber(ARGV[5]), ARGV[4])\n"
+	"  redis.call('ZADD', KEYS[3], now() + tonumber(ARGV[5]) + 250, ARGV[4])\n"
 	"  return {0, left, redis.call('GET', KEYS[2]) or ''}\n"
 	"end\n"
-	"if op == 'G' or op == 'S' or op == 'U' then\n"
+	"if op == 'F' then\n"
+	"elseif op == 'G' or op == 'S' or op == 'U' then\n"
 	"  if redis.call('GET', KEYS[2]) ~= token then return {-1} end\n"
 	"  if op == 'U' then\n"
 	"    redis.call('DEL', KEYS[2])\n"
@@ -255,7 +261,7 @@ static int call(struct redis_store *r, const char *op, const void *value, size_t
 	mms_deadline_start(&d, r->store.timeout_ns);
 	for (;;) {
 		rest = d.end_ns == INT64_MAX ? WAIT_MAX_MS : (d.end_ns - mms_now_ns()) / 1000000;
-		ms = rest > slice ? slice : rest < 1 ? 1 : (unsigned)rest;
+		ms = rest > slice ? slice : rest < 2 ? 2 : (unsigned)rest;
 		err = run_script(r, op, r->token, value, value_len, ms, reply);
 		if (err)
 			return err;
@@ -263,8 +269,8 @@ static int call(struct redis_store *r, const char *op, const void *value, size_t
 		if (done)
 			return done < 0 ? (freeReplyObject(*reply), done) : 0;
 		freeReplyObject(*reply);
-		if (op[0] == 'L')
-			r->store.stats->lock_contended++;
+		if (op[0] == 'L' && slice == LIVENESS_MS)
+			r->store.stats->lock_contended++;      /* once a call */
 		if (mms_deadline_passed(&d))
 			return MMS_ETIMEDOUT;
 		if (left >= 0 && left + 1 < ms)
@@ -309,6 +315,8 @@ static int redis_open(struct mms_store *s)
 	err = rconn_parse(url && *url ? url : RCONN_DEFAULT_URL, &r->conn.cfg);
 	if (err)
 		return err;
+	if (s->size > VALUE_MAX - HEADER_BYTES)
+		return MMS_EINVAL;      /* the server refuses longer strings (proto-max-bulk-len) */
 	id[0] = rconn_id(&r->conn);
 	id[1] = (uint64_t)(uintptr_t)r ^ (uint64_t)mms_now_ns();
 	if (r->conn.cfg.id[0])
@@ -422,7 +430,8 @@ static int redis_set(struct mms_store *s, const void *data, size_t len, int held
 	put_le(r->out + 24, mms_value_check(mms_value_hash(data, len), len), 8);
 	if (len)
 		memcpy(r->out + HEADER_BYTES, data, len);
-	err = call(r, held ? "S" : "s", (const char *)r->out, HEADER_BYTES + len, &rep);
+	err = call(r, !held ? "s" : r->conn.cfg.unfenced ? "F" : "S", (const char *)r->out,
+		   HEADER_BYTES + len, &rep);
 	if (!err)
 		freeReplyObject(rep);
 	return err;

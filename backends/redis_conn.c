@@ -1,6 +1,8 @@
 /* redis_conn.c -- MMSHARE_REDIS parsed, and a connection per process with bounded waits. */
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,15 +17,57 @@
 
 static uint64_t forks;
 static pthread_once_t forks_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rconn *open_list;         /* connections this process opened, under open_lock */
 
-static void forks_count_child(void)
+static void fork_prepare(void) { pthread_mutex_lock(&open_lock); }
+static void fork_parent(void)  { pthread_mutex_unlock(&open_lock); }
+
+/*
+ * The child closes its copies of the parent's sockets now: a holder that dies must take its
+ * connection with it (waiters look at that), whatever its children do. The contexts stay, with
+ * no socket, until the child's next call on them frees them.
+ */
+static void fork_child(void)
 {
+	struct rconn *c;
+
 	forks++;
+	for (c = open_list; c; c = c->open_next)
+		if (c->ctx && c->ctx->fd >= 0) {
+			close(c->ctx->fd);
+			c->ctx->fd = -1;
+		}
+	pthread_mutex_init(&open_lock, NULL);
 }
 
 static void forks_watch(void)
 {
-	pthread_atfork(NULL, NULL, forks_count_child);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+static void open_add(struct rconn *c)
+{
+	pthread_mutex_lock(&open_lock);
+	c->open_prev = NULL;
+	c->open_next = open_list;
+	if (open_list)
+		open_list->open_prev = c;
+	open_list = c;
+	pthread_mutex_unlock(&open_lock);
+}
+
+static void open_remove(struct rconn *c)
+{
+	pthread_mutex_lock(&open_lock);
+	if (c->open_prev)
+		c->open_prev->open_next = c->open_next;
+	else if (open_list == c)
+		open_list = c->open_next;
+	if (c->open_next)
+		c->open_next->open_prev = c->open_prev;
+	c->open_prev = c->open_next = NULL;
+	pthread_mutex_unlock(&open_lock);
 }
 
 uint64_t rconn_forks(void)
@@ -57,6 +101,11 @@ static int parse_query(const char *q, struct rconn_config *cfg)
 		unsigned *field = NULL;
 		size_t key = 0;
 
+		if (!strncmp(q, "fencing=off", 11) && (q[11] == '&' || !q[11])) {
+			cfg->unfenced = 1;
+			q = amp ? amp + 1 : end;
+			continue;
+		}
 		if (!strncmp(q, "id=", 3)) {
 			if (!name_valid(q + 3, (size_t)(end - q - 3), RCONN_ID_MAX))
 				return MMS_EINVAL;
@@ -164,8 +213,10 @@ static int errno_of(const struct redisContext *ctx)
 
 void rconn_close(struct rconn *c)
 {
-	if (c->ctx)
-		redisFree(c->ctx);     /* in a child this closes only the child's copy of the socket */
+	if (!c->ctx)
+		return;
+	open_remove(c);
+	redisFree(c->ctx);             /* a parent's context in a child: its socket is closed already */
 	c->ctx = NULL;
 }
 
@@ -214,6 +265,8 @@ static int rconn_open(struct rconn *c)
 		return MMS_ESYS;
 	}
 	c->ctx_forks = rconn_forks();
+	fcntl(c->ctx->fd, F_SETFD, FD_CLOEXEC);        /* a program exec'd keeps no holder alive */
+	open_add(c);
 	return client_id(c);
 }
 
@@ -242,9 +295,17 @@ static int write_command(struct redisContext *ctx)
 	return err ? -1 : 0;
 }
 
+/* An idle connection with something to read, or hung up: the server closed it (a restart). */
+static int closed_by_server(const struct redisContext *ctx)
+{
+	struct pollfd p = { .fd = ctx->fd, .events = POLLIN | POLLRDHUP };
+
+	return ctx->fd < 0 || (poll(&p, 1, 0) > 0 && p.revents);
+}
+
 int rconn_ready(struct rconn *c)
 {
-	if (c->ctx && c->ctx_forks != rconn_forks())
+	if (c->ctx && (c->ctx_forks != rconn_forks() || closed_by_server(c->ctx)))
 		rconn_close(c);
 	return c->ctx ? 0 : rconn_open(c);
 }

@@ -25,6 +25,7 @@ struct rconn_config {
 	unsigned lease_ms;          /* the lock's lease: a holder that goes quiet this long loses it */
 	unsigned timeout_ms;        /* connect and reply bound; a wait adds its own length */
 	char id[RCONN_ID_MAX + 1];  /* id=: the value to join, or "" for a fresh one per mms_new */
+	int unfenced;               /* fencing=off: UNSAFE, a negative control for the tests */
 };
 
 /* One process's connection for one handle: the parent's is never used by a child. */
@@ -35,6 +36,8 @@ struct rconn {
 	uint64_t id;                /* random, per process: names this process's tokens and wake list */
 	uint64_t id_forks;          /* rconn_forks() when id was drawn */
 	long long client_id;        /* the server's CLIENT ID for ctx: it names our lock tokens */
+	struct rconn *open_prev;    /* the process's open connections, whose sockets a forked */
+	struct rconn *open_next;    /* child closes at once (a dead holder's must close with it) */
 };
 
 /* The default when MMSHARE_REDIS is not set: the server's standard port on loopback. */
@@ -42,7 +45,8 @@ struct rconn {
 
 /*
  * Parse url: "redis://HOST:PORT/NAME" or "unix:/PATH/TO/SOCKET/NAME", each optionally followed
- * by "?lease=MS&timeout=MS&id=ID" (any of them, in any order). NAME is 1..64 and ID 1..32 of
+ * by "?lease=MS&timeout=MS&id=ID" (any of them, in any order; "fencing=off" too, a negative
+ * control that lets a holder past its lease write: never outside tests). NAME is 1..64 and ID 1..32 of
  * [A-Za-z0-9_.-]. 0, or MMS_EINVAL for anything else.
  */
 int rconn_parse(const char *url, struct rconn_config *cfg);

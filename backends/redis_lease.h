@@ -12,6 +12,8 @@ struct rlease {
 	struct rconn conn;          /* the watchdog's own connection for this handle */
 	const char *key;            /* the lock key */
 	const char *token;          /* the token the key must still hold */
+	int due;                    /* the watchdog's: not yet renewed this round */
+	int renewing;               /* the watchdog's: a renewal is in flight (a drop waits for it) */
 };
 
 /*

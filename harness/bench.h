@@ -92,6 +92,7 @@ struct bench_result {
 	unsigned stalls, stalls_in_lock;/* workers stopped for --stall-time, and of them lock holders */
 	int fault_status;               /* --fault: the command's exit status (-1 not run) */
 	double fault_ms;                /* how long the command ran */
+	uint64_t ops_after_fault;       /* operations the workers completed after it */
 	double gap_ms_max;              /* checked runs: the longest a worker went between two
 					 * completed calls (an outage's stall, a recovery) */
 	double recovery_ms_max, recovery_ms_mean;
@@ -126,15 +127,18 @@ int  bench_declared_dead(const struct bench_result *r);
 
 /*
  * Whether a run's errors are all the declared answers to what the run did to it: MMS_EFENCED
- * after --stall on a backend with MMS_CAP_LEASE (a stopped holder's lease ran out), and
- * MMS_ESYS, MMS_EFENCED or MMS_ETIMEDOUT after a --fault (the command broke what the backend
- * stands on). Torn values, violations and lost updates are never excused.
+ * after --stall stopped a lock holder on a backend with MMS_CAP_LEASE (its lease ran out), and
+ * MMS_ESYS, MMS_EFENCED or MMS_ETIMEDOUT after a --fault whose command succeeded, when calls
+ * completed again after it (the backend came back). Torn values, violations and lost updates
+ * are never excused.
  */
 int  bench_fault_excused(const struct bench_result *r);
 /* The longest time between two completed operations of one worker's history, ms. */
 double bench_longest_gap_ms(const struct hist_op *ops, uint64_t n);
-/* Stop pid for seconds, then let it go on. */
-void bench_stall(pid_t pid, double seconds);
+/* SIGSTOP pid and wait until it is stopped: 0, or -1 when it ended first. */
+int  bench_stop(pid_t pid);
+/* After seconds, SIGCONT pid. */
+void bench_resume(pid_t pid, double seconds);
 /* Run cmd with sh -c; its exit status (-1 when it could not run) and its wall time in *ms. */
 int  bench_fault_run(const char *cmd, double *ms);
 void bench_machine_read(struct bench_machine *m);

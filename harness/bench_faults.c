@@ -1,6 +1,7 @@
 /* bench_faults.c -- what a run does to the backend besides kills: stalls, an outside fault. */
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -9,12 +10,23 @@
 #include "bench_run.h"
 #include "history.h"
 
-void bench_stall(pid_t pid, double seconds)
+int bench_stop(pid_t pid)
+{
+	siginfo_t si;
+
+	if (kill(pid, SIGSTOP))
+		return -1;
+	/* WNOWAIT: a worker that ended meanwhile stays for the runner to reap */
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)pid, &si, WSTOPPED | WEXITED | WNOWAIT))
+		return -1;
+	return si.si_code == CLD_STOPPED ? 0 : -1;
+}
+
+void bench_resume(pid_t pid, double seconds)
 {
 	struct timespec ts = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
 
-	if (kill(pid, SIGSTOP))
-		return;
 	while (nanosleep(&ts, &ts))
 		;
 	kill(pid, SIGCONT);
@@ -62,7 +74,8 @@ int bench_fault_excused(const struct bench_result *r)
 {
 	unsigned fenced = 1u << -MMS_EFENCED;
 
-	if (r->fault_status >= 0 && !errors_besides(r, fenced | 1u << -MMS_ESYS | 1u << -MMS_ETIMEDOUT))
+	if (r->fault_status == 0 && r->ops_after_fault > 0 &&
+	    !errors_besides(r, fenced | 1u << -MMS_ESYS | 1u << -MMS_ETIMEDOUT))
 		return 1;
-	return r->stalls && (r->caps & MMS_CAP_LEASE) && !errors_besides(r, fenced);
+	return r->stalls_in_lock && (r->caps & MMS_CAP_LEASE) && !errors_besides(r, fenced);
 }

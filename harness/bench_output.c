@@ -389,6 +389,7 @@ static const struct field fields[] = {
 	FIELD("stalls_in_lock", F_UINT, stalls_in_lock),
 	FIELD("fault_status", F_INT, fault_status),
 	FIELD("fault_ms", F_DBL, fault_ms),
+	FIELD("ops_after_fault", F_U64, ops_after_fault),
 	FIELD("gap_ms_max", F_DBL, gap_ms_max),
 	FIELD("recovery_ms_max", F_DBL, recovery_ms_max),
 	FIELD("recovery_ms_mean", F_DBL, recovery_ms_mean),

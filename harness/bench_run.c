@@ -170,6 +170,17 @@ static void kill_one(struct run *run)
 	measure_recovery(run, victim, at);
 }
 
+/* Operations every worker of the run counted so far, killed ones too. */
+static uint64_t all_ops(struct run *run)
+{
+	uint64_t sum = 0;
+	unsigned k;
+
+	for (k = 0; k < run->used; k++)
+		sum += run->slots[k].ops;
+	return sum;
+}
+
 /* A worker that holds the lock now, waiting up to 200 ms for one; the first live one otherwise. */
 static unsigned choose_holder(struct run *run)
 {
@@ -194,9 +205,11 @@ static void stall_one(struct run *run)
 
 	if (victim >= run->used)
 		return;
+	if (bench_stop(run->slots[victim].pid))
+		return;
 	run->r->stalls_in_lock += run->slots[victim].where == WHERE_LOCKED;
-	bench_stall(run->slots[victim].pid, run->o->stall_s);
 	run->r->stalls++;
+	bench_resume(run->slots[victim].pid, run->o->stall_s);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -269,6 +282,7 @@ static int drive(struct run *run)
 	double when[run->o->kill + 1], stall_when[run->o->stall + 1];
 	uint64_t started = bench_now_ns(), now, at = 0, ops = 0;
 	unsigned k, next = 0, next_stall = 0;
+	uint64_t fault_mark = 0;
 	int timing = run->r->timing && !run->o->ops, faulted = !run->o->fault;
 
 	for (k = 0; k < run->o->kill; k++)
@@ -290,8 +304,15 @@ static int drive(struct run *run)
 		}
 		if (!faulted && progress(run, started, now) >= 0.5) {
 			run->r->fault_status = bench_fault_run(run->o->fault, &run->r->fault_ms);
+			fault_mark = all_ops(run);
 			faulted = 1;
+			/* the second half runs whole after the fault, however long it took */
+			started += (uint64_t)(run->r->fault_ms * 1e6);
+			run->deadline_ns += (uint64_t)(run->r->fault_ms * 1e6);
+			now = bench_now_ns();   /* the fault took time: started may be past the old now */
 		}
+		if (run->o->fault && faulted)
+			run->r->ops_after_fault = all_ops(run) - fault_mark;
 		if (timing && now - at >= INTERVAL_NS)
 			sample_rate(run, &at, &ops, now);
 		if (!run->o->ops && progress(run, started, now) >= 1 &&

@@ -238,6 +238,7 @@ def server_fixture():
            for r in doc["results"] if r["backend"] == "mutex"]
     checked = [r for r in far if not r.get("timing", True)]
     fault = dict(checked[0], kills=0, fault_status=0, fault_ms=321.0, gap_ms_max=456.0,
+                 ops_after_fault=777,
                  errors={"ESYS": 99}, history_ops=5000, command="mmshare bench --fault x")
     stall = dict(checked[0], kills=0, stalls=2, stalls_in_lock=1, errors={"EFENCED": 3},
                  gap_ms_max=2500.0, history_ops=4000, command="mmshare bench --stall 2")
@@ -273,7 +274,7 @@ class ServerSection(unittest.TestCase):
         self.assertIn("4 clients: median ratio 0.70 (**below** 0.8×)", self.section)
 
     def test_fault_runs(self):
-        self.assertIn("server SIGKILLed and restarted on its data (321 ms)", self.section)
+        self.assertIn("--fault command halfway (321 ms); 777 operations after it", self.section)
         self.assertIn("| ESYS 99 | 456 ms |", self.section)
         self.assertIn("2 holder(s) SIGSTOPped past the lease (1 holding)", self.section)
         self.assertIn("| EFENCED 3 | 2500 ms |", self.section)

@@ -17,6 +17,8 @@ struct own_server {
 	char url[256];
 };
 
+static struct own_server *left_running;        /* stopped by the test's .fini if it fails */
+
 static void server_start(struct own_server *s, const char *query)
 {
 	char cmd[512], line[512];
@@ -33,6 +35,7 @@ static void server_start(struct own_server *s, const char *query)
 			snprintf(s->url, sizeof(s->url), "%.*s%s", (int)strcspn(line + 14, "?\n"),
 				 line + 14, query);
 	cr_assert_eq(pclose(p), 0, "%s failed", cmd);
+	left_running = s;
 	cr_assert(s->url[0], "%s printed no URL", cmd);
 }
 
@@ -44,10 +47,14 @@ static void server_do(struct own_server *s, const char *what)
 	cr_assert_eq(system(cmd), 0, "%s failed", cmd);
 }
 
+static pid_t server_pid(struct own_server *s);
+
 static void server_stop(struct own_server *s)
 {
 	char cmd[256];
 
+	left_running = NULL;
+	kill(server_pid(s), SIGCONT);
 	server_do(s, "stop");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", s->dir);
 	cr_assert_eq(system(cmd), 0);
@@ -64,6 +71,13 @@ static pid_t server_pid(struct own_server *s)
 	cr_assert(f && fscanf(f, "%d", &pid) == 1, "no pid in %s", path);
 	fclose(f);
 	return pid;
+}
+
+/* A test that failed half way leaves no server behind, stopped or not. */
+static void stop_left_server(void)
+{
+	if (left_running)
+		server_stop(left_running);
 }
 
 /* A plain connection to the server of url "unix:PATH/NAME...", for writing keys by hand. */
@@ -124,6 +138,7 @@ Test(redis, bad_urls_are_einval)
 		"redis://host:0/x", "redis://host:70000/x", "redis://:6379/x", "http://host:1/x",
 		"unix:", "unix:/x", "unix:/tmp/s/bad name", "unix:/tmp/s/x?lease=0",
 		"unix:/tmp/s/x?lease=", "unix:/tmp/s/x?color=red", "unix:/tmp/s/x?timeout=1e3",
+		"unix:/tmp/s/x?fencing=on", "unix:/tmp/s/x?id=", "unix:/tmp/s/x?id=a/b",
 		"redis://h:1/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	};
 	struct mms *m;
@@ -144,6 +159,7 @@ Test(redis, no_server_is_esys)
 
 	cr_assert_eq(setenv("MMSHARE_REDIS", "unix:/nonexistent/redis.sock/x", 1), 0);
 	cr_assert_eq(mms_new(&m, "redis", 16), MMS_ESYS);
+	cr_assert_eq(mms_new(&m, "redis", 600u << 20), MMS_EINVAL, "over the server's string limit");
 	cr_assert_eq(setenv("MMSHARE_REDIS", "redis://127.0.0.1:1/x?timeout=200", 1), 0);
 	cr_assert_eq(mms_new(&m, "redis", 16), MMS_ESYS);
 }
@@ -232,7 +248,8 @@ Test(redis, children_connect_on_their_own, .timeout = REDIS_TIMEOUT_S)
  * bounds (here 200 ms; a stopped server answers nothing), and the next call after the restart
  * works, with the value set before the kill (appendfsync always).
  */
-Test(redis, dead_or_stopped_server_is_esys_then_back, .timeout = REDIS_TIMEOUT_S)
+Test(redis, dead_or_stopped_server_is_esys_then_back, .timeout = REDIS_TIMEOUT_S,
+     .fini = stop_left_server)
 {
 	struct own_server s;
 	char buf[16];
@@ -267,7 +284,8 @@ Test(redis, dead_or_stopped_server_is_esys_then_back, .timeout = REDIS_TIMEOUT_S
  * same data: no torn value, a linearizable history (an acknowledged set that vanished would be
  * a stale read), no lost update, no hang; the only errors are the outage's.
  */
-Test(redis, server_killed_under_checked_run, .timeout = REDIS_TIMEOUT_S)
+Test(redis, server_killed_under_checked_run, .timeout = REDIS_TIMEOUT_S,
+     .fini = stop_left_server)
 {
 	static struct bench_opts o;
 	static struct bench_result r;
@@ -293,11 +311,13 @@ Test(redis, server_killed_under_checked_run, .timeout = REDIS_TIMEOUT_S)
 	cr_assert_eq(r.lost_updates, 0);
 	cr_assert(r.history_ops > 1000, "only %llu operations checked",
 		  (unsigned long long)r.history_ops);
+	cr_assert(r.ops_after_fault >= 100, "only %llu operations after the restart",
+		  (unsigned long long)r.ops_after_fault);
 	cr_assert(bench_fault_excused(&r) || r.errors_total == 0, "errors besides the outage's");
 	cr_log_info("redis server killed and restarted in %.0f ms: %llu calls said MMS_ESYS, "
-		    "longest gap %.0f ms, %llu operations checked\n", r.fault_ms,
-		    (unsigned long long)r.errors[-MMS_ESYS], r.gap_ms_max,
-		    (unsigned long long)r.history_ops);
+		    "longest gap %.0f ms, %llu operations checked, %llu after the restart\n",
+		    r.fault_ms, (unsigned long long)r.errors[-MMS_ESYS], r.gap_ms_max,
+		    (unsigned long long)r.history_ops, (unsigned long long)r.ops_after_fault);
 }
 
 /* id= names the value: two handles made apart (as on two hosts) share it; neither deletes it. */
@@ -326,4 +346,23 @@ Test(redis, id_joins_one_value, .timeout = REDIS_TIMEOUT_S)
 	cr_assert_eq(mms_new(&a, "redis", 16), 0);
 	cr_assert_eq(mms_get(a, buf, sizeof(buf), &len), 0, "and every handle: it is named");
 	mms_free(a);
+}
+
+/*
+ * The negative control of fencing: with fencing=off (a holder past its lease writes anyway) the
+ * stalled-holder case must fail, naming the set that should have been refused.
+ */
+Test(redis, unfenced_holder_is_caught, .timeout = REDIS_TIMEOUT_S)
+{
+	const struct conform_case *cc = conform_case_find("lease.stalled_holder");
+	struct conform_result res;
+	char url[512], off[600];
+
+	cr_assert(cc);
+	use_name(url, sizeof(url), "unfenced");
+	snprintf(off, sizeof(off), "%s%cfencing=off", url, strchr(url, '?') ? '&' : '?');
+	cr_assert_eq(setenv("MMSHARE_REDIS", off, 1), 0);
+	conform_run(cc, "redis", backend_caps("redis"), 0, &res);
+	cr_assert_eq(res.status, CONFORM_FAIL, "fencing=off passed: %s", res.evidence);
+	cr_assert(strstr(res.evidence, "want MMS_EFENCED"), "evidence: %s", res.evidence);
 }

@@ -103,6 +103,7 @@ def run_of(r, i):
         "stalls_in_lock": need(r, i, "stalls_in_lock", "int", 0, False),
         "fault_status": fault_status(r, i),
         "fault_ms": need(r, i, "fault_ms", "num", 0.0, False),
+        "ops_after_fault": need(r, i, "ops_after_fault", "int", 0, False),
         "gap_ms_max": need(r, i, "gap_ms_max", "num", 0.0, False),
         "history_ops": need(r, i, "history_ops", "int", 0, False),
         "note": need(r, i, "note", "str", None, False),

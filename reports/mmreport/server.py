@@ -71,14 +71,17 @@ def fault_table(d, servers, out):
         return
     out.append("**Faults, checked** (every operation recorded and the history checked; the "
                "errors are the fault's declared answers: MMS_ESYS while the server is away, "
-               "MMS_EFENCED for a stopped holder whose lease ran out):\n")
+               "MMS_EFENCED for a stopped holder whose lease ran out). `make bench`'s --fault "
+               "command SIGKILLs the server and restarts it on its data (`bench/redis.sh kill` "
+               "and `restart`):\n")
     out.append("| backend | fault | operations checked | torn · violations · lost | errors | "
                "longest gap between a worker's completed calls |")
     out.append("|---|---|--:|--:|---|--:|")
     for r in rows:
         if r["fault_status"] >= 0:
-            what = (f"server SIGKILLed and restarted on its data ({r['fault_ms']:.0f} ms"
-                    f"{'' if r['fault_status'] == 0 else ', **the command failed**'})")
+            what = (f"--fault command halfway ({r['fault_ms']:.0f} ms"
+                    f"{'' if r['fault_status'] == 0 else ', **the command failed**'}); "
+                    f"{r['ops_after_fault']} operations after it")
         else:
             what = f"{r['stalls']} holder(s) SIGSTOPped past the lease ({r['stalls_in_lock']} holding)"
         bad = f"{r['torn']} · {r['violations']} · {r['lost_updates']}"
