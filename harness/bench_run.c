@@ -474,7 +474,7 @@ static void interval_of(struct run *run)
 	r->ci95_low = r->ci95_high = NAN;
 	if (!r->timing || !isfinite(half))
 		return;
-	r->ci95_low = r->ops_per_sec * (1 - half);
+	r->ci95_low = r->ops_per_sec * (half < 1 ? 1 - half : 0);     /* a rate is never below 0 */
 	r->ci95_high = r->ops_per_sec * (1 + half);
 	r->steady = half <= run->o->ci_target;
 }
