@@ -115,7 +115,9 @@ def run_of(r, i):
         "command": need(r, i, "command", "str", None, False),
         # Older files have no "timing": a run without --check and --kill was a timing run.
         "timing": need(r, i, "timing", "bool", None, False),
-        "ci_lo": need(r, i, "ci95_low", "num", None, False),
+        # an older bench could write a low end below 0 for a very noisy run: a rate's is 0
+        "ci_lo": need(dict(r, ci95_low=max(0.0, r["ci95_low"]) if is_num(r.get("ci95_low"))
+                           else r.get("ci95_low")), i, "ci95_low", "num", None, False),
         "ci_hi": need(r, i, "ci95_high", "num", None, False),
         "harness_ns": need(r, i, "harness_ns_per_op", "num", None, False),
         "vs_standalone": need(r, i, "vs_standalone", "num", None, False),
