@@ -17,7 +17,7 @@ started=$SECONDS
 
 step() { printf '\n== [%dm%02ds] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*" >&2; }
 
-step "1/7 timing runs: every backend and the bare loops, unchecked, grid repeated twice, interleaved (~7 min with eleven backends)"
+step "1/7 timing runs: every backend and the bare loops, unchecked, grid repeated twice, interleaved (~8 min with eleven backends and redis)"
 "$mmshare" bench $(cat "$here/timing.args") --json "$out/timing.json" --csv "$out/bench.csv" || failed=1
 step "2/7 oversubscription: 8 and 16 workers on $(nproc) CPUs, unchecked (~30 s)"
 "$mmshare" bench $(cat "$here/oversub.args") --json "$out/oversub.json" || failed=1
