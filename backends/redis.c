@@ -256,7 +256,7 @@ static int call(struct redis_store *r, const char *op, const void *value, size_t
 	struct mms_deadline d;
 	long long left = 0;
 	int64_t rest;
-	int err, done;
+	int err, done, waited = 0;
 
 	mms_deadline_start(&d, r->store.timeout_ns);
 	for (;;) {
@@ -269,12 +269,12 @@ static int call(struct redis_store *r, const char *op, const void *value, size_t
 		if (done)
 			return done < 0 ? (freeReplyObject(*reply), done) : 0;
 		freeReplyObject(*reply);
-		if (op[0] == 'L' && slice == LIVENESS_MS)
+		if (op[0] == 'L' && !waited++)
 			r->store.stats->lock_contended++;      /* once a call */
 		if (mms_deadline_passed(&d))
 			return MMS_ETIMEDOUT;
-		if (left >= 0 && left + 1 < ms)
-			ms = (unsigned)left + 1;
+		if (left >= 0 && left + 2 < ms)
+			ms = (unsigned)left + 2;        /* BLPOP's shortest reliable wait is 2 ms */
 		err = wait_for_unlock(r, ms);
 		if (err == 0) {         /* no unlock came: is the holder still connected? */
 			err = take_over_if_gone(r, holder);
